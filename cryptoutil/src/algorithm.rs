@@ -221,7 +221,8 @@ impl ContentEncryption {
     }
 }
 
-/// Fills `buf` with cryptographically secure random bytes.
-pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<()> {
+/// Fills `buf` with cryptographically secure random bytes (nonces, serial
+/// numbers, content-encryption keys).
+pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     aws_lc_rs::rand::fill(buf).map_err(|_| Error::Encrypt("random number generator failed"))
 }

@@ -73,7 +73,7 @@ impl CertificateProfile {
     pub fn new(days: u32) -> Result<Self> {
         let now = SystemTime::now();
         let mut serial = vec![0u8; 16];
-        crate::algorithm::random_bytes(&mut serial)?;
+        crate::algorithm::fill_random(&mut serial)?;
         serial[0] &= 0x7f; // positive
         serial[0] |= 0x01; // and of fixed length
         Ok(Self {

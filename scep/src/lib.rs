@@ -1,8 +1,12 @@
-//! RFC 8894 SCEP, ported from micromdm/scep: the identity step of every MDM
-//! enrollment.
-//!
-//! This crate will hold the pure message layer (pkiMessage parsing and
-//! verification, CertRep construction), an async service over a CA `Depot`
-//! trait with memory and file depots, one-time and static challenges, a thin
-//! HTTP adapter over `http` types and a client. It has no code yet; the work is
-//! tracked in the project's issue "scep: RFC 8894 SCEP library".
+#![doc = include_str!("../README.md")]
+
+pub mod depot;
+mod error;
+pub mod http;
+pub mod message;
+pub mod service;
+
+pub use depot::{Depot, MemoryDepot};
+pub use error::{BoxError, Error, Result};
+pub use message::PkiMessage;
+pub use service::{Service, ServiceConfig};

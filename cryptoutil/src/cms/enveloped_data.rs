@@ -19,7 +19,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 
 use super::{ID_DATA, ID_ENVELOPED_DATA, decode_content_info, encode_content_info};
-use crate::algorithm::{ContentEncryption, RSA_ENCRYPTION, random_bytes};
+use crate::algorithm::{ContentEncryption, RSA_ENCRYPTION, fill_random};
 use crate::ber::{self, Class, Limits, Tlv, Value};
 use crate::cert;
 use crate::error::{Error, Result};
@@ -119,9 +119,9 @@ pub fn encrypt(
         return Err(Error::Encrypt("no recipients"));
     }
     let mut cek = vec![0u8; cipher.key_len()];
-    random_bytes(&mut cek)?;
+    fill_random(&mut cek)?;
     let mut iv = vec![0u8; cipher.iv_len()];
-    random_bytes(&mut iv)?;
+    fill_random(&mut iv)?;
     let ciphertext = cbc_encrypt(cipher, &cek, &iv, content)?;
     let infos = recipients
         .iter()

@@ -11,7 +11,7 @@ fn ca(scratch: &Scratch) -> (RsaPrivateKey, cert::Certificate) {
     let key = RsaPrivateKey::generate(2048).unwrap();
     let profile = CertificateProfile::certificate_authority(3650).unwrap();
     let ca = cert::self_signed(
-        "O=cryptoutil tests,CN=Test SCEP CA".parse().unwrap(),
+        "CN=Test SCEP CA,O=cryptoutil tests".parse().unwrap(),
         &key,
         &profile,
     )

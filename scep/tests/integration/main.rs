@@ -1,0 +1,10 @@
+//! scep's integration tests: whole enrollments through the service and the
+//! HTTP adapter, and interoperability with micromdm's scepserver 2.1.0.
+
+#![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
+
+mod depot;
+mod http;
+mod interop;
+mod service;
+mod support;

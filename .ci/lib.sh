@@ -66,10 +66,14 @@ install_wanted_packages() {
 }
 
 # The tools the test suite shells out to: openssl to cross-check
-# certificates and CMS, micromdm's scepserver/scepclient for SCEP interop.
+# certificates and CMS, micromdm's scepserver/scepclient for SCEP interop,
+# unshare and ip to confine scepserver (which binds every interface) to a
+# private network namespace.
 want_test_tools() {
     want_package openssl have openssl
     want_package scep have_scep_tools
+    want_package util-linux have unshare
+    want_package iproute2 have ip
 }
 
 have_scep_tools() {

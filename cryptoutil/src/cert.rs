@@ -9,7 +9,9 @@ use der::asn1::{BitString, OctetString, UtcTime};
 use der::{Decode, Encode};
 use x509_cert::certificate::{TbsCertificate, Version};
 use x509_cert::ext::Extension;
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, SubjectKeyIdentifier,
+};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
@@ -125,6 +127,11 @@ pub fn issue(
         Some(cert) => cert.tbs_certificate.subject.clone(),
         None => subject.clone(),
     };
+    if profile.serial.is_empty() || profile.serial.len() > 20 {
+        return Err(Error::InvalidCertificate(
+            "serial number must be 1 to 20 bytes",
+        ));
+    }
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: SerialNumber::new(&profile.serial)
@@ -197,10 +204,16 @@ fn extensions(
         false,
         &ski,
     )?);
-    let authority_key = issuer.key.public_key().subject_key_identifier();
-    if issuer.certificate.is_some() {
+    if let Some(issuer_certificate) = issuer.certificate {
+        // Chains are built by matching AKI to the issuer's own SKI, which a
+        // foreign CA may have computed differently (openssl uses SHA-1).
+        let key_identifier = match find_extension::<SubjectKeyIdentifier>(issuer_certificate) {
+            Some(ski) => ski.0,
+            None => OctetString::new(issuer.key.public_key().subject_key_identifier())
+                .map_err(Error::asn1("AKI"))?,
+        };
         let aki = AuthorityKeyIdentifier {
-            key_identifier: Some(OctetString::new(authority_key).map_err(Error::asn1("AKI"))?),
+            key_identifier: Some(key_identifier),
             authority_cert_issuer: None,
             authority_cert_serial_number: None,
         };
@@ -243,7 +256,7 @@ fn key_usage_bits(usages: &[KeyUsage]) -> Result<BitString> {
 
 /// UTCTime through 2049 and GeneralizedTime from 2050, as RFC 5280 §4.1.2.5
 /// requires.
-fn x509_time(t: SystemTime) -> Result<Time> {
+pub(crate) fn x509_time(t: SystemTime) -> Result<Time> {
     let time = match UtcTime::from_system_time(t) {
         Ok(utc) => Time::UtcTime(utc),
         Err(_) => Time::try_from(t).map_err(Error::asn1("validity time"))?,

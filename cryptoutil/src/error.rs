@@ -81,6 +81,22 @@ pub enum Error {
     /// Encryption failed.
     #[error("encryption failed: {0}")]
     Encrypt(&'static str),
+    /// An RSA key is smaller than the operation accepts.
+    #[error("RSA key of {bits} bits is too small (at least {min} bits required)")]
+    RsaKeyTooSmall {
+        /// The key's modulus size in bits.
+        bits: usize,
+        /// The smallest modulus size accepted.
+        min: usize,
+    },
+    /// A plaintext is longer than RSAES-PKCS1-v1_5 can carry with the key.
+    #[error("plaintext of {len} bytes is too long for the RSA key (at most {max} bytes)")]
+    PlaintextTooLong {
+        /// The plaintext's length in bytes.
+        len: usize,
+        /// The longest plaintext the key can carry (its size in bytes - 11).
+        max: usize,
+    },
     /// The private key operation failed.
     #[error("signing failed")]
     Sign,
@@ -90,6 +106,9 @@ pub enum Error {
     /// A certificate could not be built or is unusable for what was asked.
     #[error("invalid certificate: {0}")]
     InvalidCertificate(&'static str),
+    /// A certificate revocation list could not be built.
+    #[error("invalid CRL: {0}")]
+    InvalidCrl(&'static str),
     /// A push certificate has no usable APNs topic.
     #[error("no APNs topic: {0}")]
     NoApnsTopic(&'static str),

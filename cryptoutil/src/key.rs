@@ -14,6 +14,7 @@ use aws_lc_rs::rsa::{
     PublicEncryptingKey,
 };
 use aws_lc_rs::signature::{self as aws_sig, RsaEncoding, UnparsedPublicKey};
+use der::asn1::UintRef;
 use der::{Decode, Encode};
 use spki::SubjectPublicKeyInfoOwned;
 
@@ -123,11 +124,40 @@ impl PublicKey {
 
     /// Encrypts `plaintext` (a content-encryption key) with RSAES-PKCS1-v1_5.
     ///
-    /// Keys under 2048 bits are refused.
+    /// Keys of 2048 bits or more go through aws-lc-rs. Keys of 1024 to 2047
+    /// bits, which aws-lc-rs refuses but Apple devices generate when a SCEP
+    /// payload asks for them (the payload's default `Keysize` is 1024), go
+    /// through a public-key-only fallback. Smaller keys are refused with
+    /// [`Error::RsaKeyTooSmall`], plaintexts longer than the key's size in
+    /// bytes minus 11 with [`Error::PlaintextTooLong`].
     pub fn encrypt_pkcs1v15(&self, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let rsa =
+            RsaPublicKeyDer::from_der(self.pkcs1_der()).map_err(Error::asn1("RSAPublicKey"))?;
+        let modulus = rsa.modulus.as_bytes();
+        let bits = modulus_bits(modulus);
+        if bits < MIN_ENCRYPTION_BITS {
+            return Err(Error::RsaKeyTooSmall {
+                bits,
+                min: MIN_ENCRYPTION_BITS,
+            });
+        }
+        let max = modulus.len() - PKCS1_V15_OVERHEAD;
+        if plaintext.len() > max {
+            return Err(Error::PlaintextTooLong {
+                len: plaintext.len(),
+                max,
+            });
+        }
+        if bits < AWS_LC_MIN_BITS {
+            return legacy_rsa::encrypt(modulus, rsa.public_exponent.as_bytes(), plaintext);
+        }
+        self.encrypt_with_aws_lc(plaintext)
+    }
+
+    fn encrypt_with_aws_lc(&self, plaintext: &[u8]) -> Result<Vec<u8>> {
         let der = self.spki.to_der().map_err(Error::asn1("public key"))?;
         let key = PublicEncryptingKey::from_der(&der)
-            .map_err(|_| Error::Encrypt("recipient RSA key rejected (under 2048 bits?)"))?;
+            .map_err(|_| Error::Encrypt("recipient RSA key rejected"))?;
         let key = Pkcs1PublicEncryptingKey::new(key)
             .map_err(|_| Error::Encrypt("recipient key unusable"))?;
         let mut out = vec![0; key.ciphertext_size()];
@@ -137,6 +167,99 @@ impl PublicKey {
             .len();
         out.truncate(len);
         Ok(out)
+    }
+}
+
+/// Smallest RSA key [`PublicKey::encrypt_pkcs1v15`] encrypts to.
+const MIN_ENCRYPTION_BITS: usize = 1024;
+/// Smallest RSA key aws-lc-rs encrypts to; smaller keys use [`legacy_rsa`].
+const AWS_LC_MIN_BITS: usize = 2048;
+/// RSAES-PKCS1-v1_5 padding takes at least 11 bytes (RFC 8017 §7.2.1).
+const PKCS1_V15_OVERHEAD: usize = 11;
+
+/// PKCS#1 RSAPublicKey (RFC 8017 §A.1.1).
+#[derive(der::Sequence)]
+struct RsaPublicKeyDer<'a> {
+    modulus: UintRef<'a>,
+    public_exponent: UintRef<'a>,
+}
+
+/// Bit length of a big-endian unsigned integer without leading zero bytes.
+fn modulus_bits(modulus: &[u8]) -> usize {
+    modulus.first().map_or(0, |first| {
+        modulus.len() * 8 - first.leading_zeros() as usize
+    })
+}
+
+/// RSAES-PKCS1-v1_5 encryption (RFC 8017 §7.2.1) to 1024..2047-bit keys,
+/// with `num-bigint`.
+///
+/// `num-bigint` is not constant time, which is acceptable here and only
+/// here: this is the public-key operation, so no private key is involved
+/// and the exponent and modulus are public. The Marvin advisory
+/// (RUSTSEC-2023-0071) concerns decryption, where an attacker submits
+/// chosen ciphertexts and times the private-key operation to learn about
+/// the key. Here no input is attacker-chosen, and the only secret is a
+/// fresh random content-encryption key (with fresh random padding) per
+/// message, which its recipient can decrypt anyway. Private-key operations
+/// stay in aws-lc-rs; never use this module with a private key.
+mod legacy_rsa {
+    use num_bigint::BigUint;
+
+    use super::PKCS1_V15_OVERHEAD;
+    use crate::algorithm::fill_random;
+    use crate::error::{Error, Result};
+
+    /// Encrypts `plaintext` to the key (`modulus`, `exponent`), both
+    /// big-endian without leading zeros; the caller has checked the sizes.
+    pub(super) fn encrypt(modulus: &[u8], exponent: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        let n = BigUint::from_bytes_be(modulus);
+        let e = BigUint::from_bytes_be(exponent);
+        // An RSA modulus is odd (so never zero, which `modpow` refuses), and
+        // the exponent an odd number from 3 to n - 1.
+        if !n.bit(0) || !e.bit(0) || e < BigUint::from(3u8) || e >= n {
+            return Err(Error::InvalidPublicKey);
+        }
+        let k = modulus.len();
+        let em = encode(k, plaintext)?;
+        let c = BigUint::from_bytes_be(&em).modpow(&e, &n).to_bytes_be();
+        // I2OSP(c, k): c < n < 256^k, so it fits; pad with leading zeros.
+        let mut out = vec![0u8; k];
+        out[k - c.len()..].copy_from_slice(&c);
+        Ok(out)
+    }
+
+    /// EM = 0x00 || 0x02 || PS || 0x00 || M, `k` bytes long, PS nonzero
+    /// random bytes (at least 8).
+    pub(super) fn encode(k: usize, message: &[u8]) -> Result<Vec<u8>> {
+        let ps_len = k
+            .checked_sub(message.len() + 3)
+            .filter(|len| *len >= PKCS1_V15_OVERHEAD - 3)
+            .ok_or_else(|| Error::PlaintextTooLong {
+                len: message.len(),
+                max: k.saturating_sub(PKCS1_V15_OVERHEAD),
+            })?;
+        let mut ps = vec![0u8; ps_len];
+        fill_nonzero(&mut ps)?;
+        let mut em = Vec::with_capacity(k);
+        em.extend_from_slice(&[0x00, 0x02]);
+        em.extend_from_slice(&ps);
+        em.push(0x00);
+        em.extend_from_slice(message);
+        Ok(em)
+    }
+
+    /// Fills `buf` with random nonzero bytes, drawing zero bytes again.
+    fn fill_nonzero(buf: &mut [u8]) -> Result<()> {
+        fill_random(buf)?;
+        for byte in buf.iter_mut() {
+            while *byte == 0 {
+                let mut one = [0u8];
+                fill_random(&mut one)?;
+                *byte = one[0];
+            }
+        }
+        Ok(())
     }
 }
 
@@ -296,5 +419,43 @@ impl PrivateKey for RsaPrivateKey {
             .len();
         out.truncate(len);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{legacy_rsa, modulus_bits};
+    use crate::Error;
+
+    #[test]
+    fn the_legacy_padding_is_zero_two_nonzero_random_zero_message() {
+        let message = [0xaa; 16];
+        let em = legacy_rsa::encode(128, &message).unwrap();
+        assert_eq!(em.len(), 128);
+        assert_eq!(em[..2], [0x00, 0x02]);
+        let ps = &em[2..128 - 17];
+        assert!(ps.iter().all(|b| *b != 0), "{ps:?}");
+        assert_eq!(em[128 - 17], 0x00);
+        assert_eq!(em[128 - 16..], message);
+        assert_ne!(em, legacy_rsa::encode(128, &message).unwrap());
+    }
+
+    #[test]
+    fn the_legacy_padding_needs_eight_bytes_of_ps() {
+        let em = legacy_rsa::encode(128, &[1; 117]).unwrap();
+        assert!(em[2..10].iter().all(|b| *b != 0), "{em:?}");
+        assert_eq!(em[10], 0x00);
+        let err = legacy_rsa::encode(128, &[1; 118]).unwrap_err();
+        assert!(
+            matches!(err, Error::PlaintextTooLong { len: 118, max: 117 }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn modulus_bits_ignore_leading_zero_bits_of_the_first_byte() {
+        assert_eq!(modulus_bits(&[]), 0);
+        assert_eq!(modulus_bits(&[0x80, 0]), 16);
+        assert_eq!(modulus_bits(&[0x0f, 0]), 12);
     }
 }

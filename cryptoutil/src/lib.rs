@@ -5,6 +5,7 @@ pub mod attribute;
 pub mod ber;
 pub mod cert;
 pub mod cms;
+pub mod crl;
 pub mod csr;
 mod error;
 pub mod key;

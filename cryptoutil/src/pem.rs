@@ -1,5 +1,7 @@
 //! PEM documents holding several blocks (certificate chains, cert + key).
 
+pub mod legacy;
+
 use der::pem::{self as rfc7468, LineEnding};
 
 use crate::error::{Error, Result};

@@ -31,15 +31,24 @@ pub async fn handle(service: &Service, request: Request<Bytes>) -> Response<Byte
             .map(|(_, v)| v.into_owned())
     };
     match param("operation").as_deref() {
-        Some("GetCACaps") => ok(
-            "text/plain",
-            Bytes::from_static(service.ca_caps().as_bytes()),
-        ),
-        Some("GetCACert") => match service.ca_certificate_der() {
-            Ok(der) => ok("application/x-x509-ca-cert", der.into()),
+        Some("GetCACaps") => ok("text/plain", Bytes::from(service.ca_caps())),
+        // The CA-IDENT `message` is ignored: this service has one CA.
+        Some("GetCACert") => match service.ca_certificates().await {
+            Ok(answer) => ok(answer.content_type, answer.body.into()),
             Err(_) => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot encode the CA certificate",
+                "cannot read the CA certificates",
+            ),
+        },
+        Some("GetNextCACert") => match service.next_ca_certificate().await {
+            Ok(Some(body)) => ok("application/x-x509-next-ca-cert", body.into()),
+            Ok(None) => text(
+                StatusCode::NOT_FOUND,
+                "no next CA certificate is configured",
+            ),
+            Err(_) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot build the next CA answer",
             ),
         },
         Some("PKIOperation") => {

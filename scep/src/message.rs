@@ -7,12 +7,16 @@ use std::str::FromStr;
 
 use cryptoutil::attribute::{self, Attribute};
 use cryptoutil::cert::Certificate;
-use cryptoutil::cms::enveloped_data;
+use cryptoutil::cms::enveloped_data::{self, EnvelopedMessage};
 use cryptoutil::cms::signed_data::{self, SignedDataBuilder, SignedMessage, Signer};
 use cryptoutil::const_oid::ObjectIdentifier;
+use cryptoutil::x509_cert::name::Name;
 use cryptoutil::{ContentEncryption, DigestAlgorithm, PrivateKey};
+use der::Decode;
 
 use crate::error::{Error, Result};
+
+pub use cms::cert::IssuerAndSerialNumber;
 
 pub mod oid;
 
@@ -226,6 +230,39 @@ impl PkiMessage {
     }
 }
 
+impl PkiMessage {
+    /// The content cipher of the enveloped messageData.
+    pub fn envelope_cipher(&self) -> Result<ContentEncryption> {
+        EnvelopedMessage::from_ber(&self.message_data)
+            .and_then(|m| m.content_encryption())
+            .map_err(Error::Envelope)
+    }
+}
+
+/// IssuerAndSubject (RFC 8894 §3.3.3), the messageData of CertPoll.
+#[derive(Debug, Clone, PartialEq, Eq, der::Sequence)]
+pub struct IssuerAndSubject {
+    /// The CA's name.
+    pub issuer: Name,
+    /// The requested subject.
+    pub subject: Name,
+}
+
+/// Decodes the IssuerAndSubject of a CertPoll.
+pub fn issuer_and_subject(der: &[u8]) -> Result<IssuerAndSubject> {
+    IssuerAndSubject::from_der(der).map_err(|e| Error::Envelope(asn1_error("IssuerAndSubject", e)))
+}
+
+/// Decodes the IssuerAndSerialNumber of a GetCert or GetCRL.
+pub fn issuer_and_serial_number(der: &[u8]) -> Result<IssuerAndSerialNumber> {
+    IssuerAndSerialNumber::from_der(der)
+        .map_err(|e| Error::Envelope(asn1_error("IssuerAndSerialNumber", e)))
+}
+
+fn asn1_error(what: &'static str, source: der::Error) -> cryptoutil::Error {
+    cryptoutil::Error::Asn1 { what, source }
+}
+
 /// What a requester signs with and encrypts to.
 #[derive(Debug, Clone, Copy)]
 pub struct Requester<'a> {
@@ -283,6 +320,16 @@ pub enum Outcome<'a> {
         /// The reply envelope's content cipher.
         cipher: ContentEncryption,
     },
+    /// A CRL (DER), the answer to GetCRL, encrypted to the requester with
+    /// `cipher`.
+    Crl {
+        /// The CRL.
+        crl: &'a [u8],
+        /// The reply envelope's content cipher.
+        cipher: ContentEncryption,
+    },
+    /// The request waits for approval; the client polls.
+    Pending,
     /// The request was refused.
     Failure {
         /// Why, in RFC 8894's vocabulary.
@@ -312,6 +359,13 @@ pub fn build_cert_rep(
                 .map_err(Error::Build)?;
             ("0", envelope)
         }
+        Outcome::Crl { crl, cipher } => {
+            let payload = signed_data::build_crls_only(&[crl.to_vec()]).map_err(Error::Build)?;
+            let envelope = enveloped_data::encrypt(&payload, &request.certificates, *cipher)
+                .map_err(Error::Build)?;
+            ("0", envelope)
+        }
+        Outcome::Pending => ("3", Vec::new()),
         Outcome::Failure { .. } => ("2", Vec::new()),
     };
     let mut signer = Signer::new(responder.certificate, responder.key)
@@ -325,6 +379,7 @@ pub fn build_cert_rep(
     let mut builder = SignedDataBuilder::new(&content);
     match outcome {
         Outcome::Success { issued, .. } => builder = builder.certificate((*issued).clone()),
+        Outcome::Crl { .. } | Outcome::Pending => {}
         Outcome::Failure { fail_info, text } => {
             signer = signer.attribute(printable(oid::FAIL_INFO, fail_info.code())?);
             if let Some(text) = text {

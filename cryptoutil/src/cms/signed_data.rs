@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::CmsVersion;
+use cms::revocation::{RevocationInfoChoice, RevocationInfoChoices};
 use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
@@ -287,8 +288,34 @@ pub fn certificates_only(input: &[u8]) -> Result<Vec<Certificate>> {
 }
 
 /// Builds a certificates-only ("degenerate") SignedData: no content, no
-/// signers, just `certificates` in the given order.
+/// signers, just `certificates`. DER sorts a SET OF, so readers must not
+/// rely on the order.
 pub fn build_certificates_only(certificates: &[Certificate]) -> Result<Vec<u8>> {
+    build_degenerate(certificates, &[])
+}
+
+/// Builds a degenerate SignedData carrying CRLs (DER `CertificateList`s),
+/// as a SCEP GetCRL answer does.
+pub fn build_crls_only(crls: &[Vec<u8>]) -> Result<Vec<u8>> {
+    build_degenerate(&[], crls)
+}
+
+fn build_degenerate(certificates: &[Certificate], crls: &[Vec<u8>]) -> Result<Vec<u8>> {
+    let crls = if crls.is_empty() {
+        None
+    } else {
+        let choices = crls
+            .iter()
+            .map(|der| {
+                let list =
+                    x509_cert::crl::CertificateList::from_der(der).map_err(Error::asn1("CRL"))?;
+                Ok(RevocationInfoChoice::Crl(list))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Some(RevocationInfoChoices(
+            SetOfVec::try_from(choices).map_err(Error::asn1("CRL set"))?,
+        ))
+    };
     let signed_data = SignedData {
         version: CmsVersion::V1,
         digest_algorithms: SetOfVec::new(),
@@ -296,26 +323,42 @@ pub fn build_certificates_only(certificates: &[Certificate]) -> Result<Vec<u8>> 
             econtent_type: ID_DATA,
             econtent: None,
         },
-        certificates: Some(certificate_set(certificates)?),
-        crls: None,
+        certificates: if certificates.is_empty() {
+            None
+        } else {
+            Some(certificate_set(certificates)?)
+        },
+        crls,
         signer_infos: SignerInfos(SetOfVec::new()),
     };
     encode_content_info(ID_SIGNED_DATA, &signed_data)
 }
 
-/// A certificate set that keeps the caller's order: SCEP clients read the
-/// issued certificate as the first one, so DER's SET sorting must not apply.
+/// The CRLs of a SignedData (DER `CertificateList`s), e.g. a GetCRL answer.
+pub fn crls(input: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let message = SignedMessage::from_ber(input)?;
+    message
+        .signed_data
+        .crls
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            RevocationInfoChoice::Crl(list) => Some(list.to_der().map_err(Error::asn1("CRL"))),
+            RevocationInfoChoice::Other(_) => None,
+        })
+        .collect()
+}
+
+/// A certificate set in DER order (a SET OF is sorted by encoding; readers
+/// find certificates by issuer and serial number, not by position).
 fn certificate_set(certificates: &[Certificate]) -> Result<CertificateSet> {
-    let mut set = SetOfVec::new();
-    for cert in certificates {
-        set.insert_ordered(CertificateChoices::Certificate(cert.clone()))
-            .or_else(|_| {
-                // Out of DER order: fall back to sorted insertion.
-                set.insert(CertificateChoices::Certificate(cert.clone()))
-            })
-            .map_err(Error::asn1("certificate set"))?;
-    }
-    Ok(CertificateSet(set))
+    let choices = certificates
+        .iter()
+        .map(|c| CertificateChoices::Certificate(c.clone()))
+        .collect::<Vec<_>>();
+    Ok(CertificateSet(
+        SetOfVec::try_from(choices).map_err(Error::asn1("certificate set"))?,
+    ))
 }
 
 /// One signer of a [`SignedDataBuilder`].
@@ -458,9 +501,8 @@ impl<'a> SignedDataBuilder<'a> {
         self
     }
 
-    /// Adds a certificate to the message's certificate set; the message
-    /// keeps the order in which certificates are added, followed by any
-    /// signer certificate not added explicitly.
+    /// Adds a certificate to the message's certificate set (signer
+    /// certificates are added automatically).
     pub fn certificate(mut self, certificate: Certificate) -> Self {
         self.certificates.push(certificate);
         self

@@ -216,3 +216,56 @@ fn validity_follows_the_profile() {
     ));
     assert_eq!(key.public_key(), &cert::public_key(&c).unwrap());
 }
+
+#[test]
+fn a_certificate_issued_under_an_openssl_ca_chains_by_its_key_identifier() {
+    // openssl's CA has a SHA-1 subject key identifier; the issued
+    // certificate's authority key identifier must repeat it.
+    let scratch = Scratch::new();
+    scratch.openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=openssl CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    let (ca_key, ca) = (scratch.key("ca.key"), scratch.cert("ca.pem"));
+    let device = RsaPrivateKey::generate(2048).unwrap();
+    let issued = cert::issue(
+        "CN=leaf".parse().unwrap(),
+        device.public_key(),
+        &CertificateProfile::new(1).unwrap(),
+        Issuer {
+            certificate: Some(&ca),
+            key: &ca_key,
+        },
+    )
+    .unwrap();
+    scratch.write_cert("leaf.pem", &issued);
+    let out =
+        String::from_utf8(scratch.openssl(&["verify", "-CAfile", "ca.pem", "leaf.pem"])).unwrap();
+    assert!(out.contains("leaf.pem: OK"), "{out}");
+}
+
+#[test]
+fn an_empty_or_oversized_serial_is_refused() {
+    let key = RsaPrivateKey::generate(2048).unwrap();
+    for serial in [vec![], vec![1; 21]] {
+        let mut profile = CertificateProfile::new(1).unwrap();
+        profile.serial = serial;
+        let err = cert::self_signed("CN=x".parse().unwrap(), &key, &profile).unwrap_err();
+        assert!(matches!(err, Error::InvalidCertificate(_)), "{err:?}");
+    }
+}

@@ -1,11 +1,13 @@
-//! Key loading, and the `PrivateKey` conformance suite on every way of
-//! obtaining an `RsaPrivateKey`.
+//! Key loading, the `PrivateKey` conformance suite on every way of
+//! obtaining an `RsaPrivateKey`, and encryption to small (1024..2047-bit)
+//! device keys checked by openssl.
 
 use std::sync::OnceLock;
 
-use cryptoutil::{Error, RsaPrivateKey};
+use cryptoutil::cms::enveloped_data;
+use cryptoutil::{ContentEncryption, Error, PrivateKey, PublicKey, RsaPrivateKey};
 
-use crate::support::Scratch;
+use crate::support::{Scratch, payload};
 
 /// Keys made by openssl once per test binary (key generation is slow).
 fn openssl_key(form: &'static str) -> &'static RsaPrivateKey {
@@ -71,8 +73,8 @@ fn pkcs1_and_pkcs8_der_load_to_the_same_key() {
     assert_eq!(use_key(&from_pem), use_key(&from_pkcs1));
 }
 
-fn use_key(key: &RsaPrivateKey) -> cryptoutil::PublicKey {
-    cryptoutil::PrivateKey::public_key(key).clone()
+fn use_key(key: &RsaPrivateKey) -> PublicKey {
+    key.public_key().clone()
 }
 
 #[test]
@@ -142,4 +144,145 @@ fn debug_output_never_shows_key_material() {
     let debug = format!("{key:?}");
     assert!(debug.contains("bits: 2048"), "{debug}");
     assert!(!debug.contains("pkcs8"), "{debug}");
+}
+
+/// The public key of an RSA key of `bits` bits made by `openssl genrsa`,
+/// whose private key stays in `{name}.pem` (our `RsaPrivateKey` refuses
+/// keys under 2048 bits, so openssl decrypts).
+fn openssl_small_key(scratch: &Scratch, name: &str, bits: u32) -> PublicKey {
+    let pem = format!("{name}.pem");
+    let der = format!("{name}.pub.der");
+    scratch.openssl(&["genrsa", "-out", &pem, &bits.to_string()]);
+    scratch.openssl(&[
+        "rsa", "-in", &pem, "-pubout", "-outform", "DER", "-out", &der,
+    ]);
+    PublicKey::from_der(&scratch.read(&der)).unwrap()
+}
+
+/// openssl's RSAES-PKCS1-v1_5 decryption of `ciphertext` with `{name}.pem`.
+fn openssl_decrypt(scratch: &Scratch, name: &str, ciphertext: &[u8]) -> Vec<u8> {
+    scratch.write("ct.bin", ciphertext);
+    scratch.openssl(&[
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        &format!("{name}.pem"),
+        "-in",
+        "ct.bin",
+        "-pkeyopt",
+        "rsa_padding_mode:pkcs1",
+    ])
+}
+
+#[test]
+fn content_keys_encrypted_to_a_1024_bit_key_are_decrypted_by_openssl() {
+    let scratch = Scratch::new();
+    let key = openssl_small_key(&scratch, "k1024", 1024);
+    for len in [16, 24, 32] {
+        let secret: Vec<u8> = (0..len).map(|i| (i * 11 + 5) as u8).collect();
+        let ciphertext = key.encrypt_pkcs1v15(&secret).unwrap();
+        assert_eq!(ciphertext.len(), 128);
+        assert_eq!(openssl_decrypt(&scratch, "k1024", &ciphertext), secret);
+        assert_ne!(
+            key.encrypt_pkcs1v15(&secret).unwrap(),
+            ciphertext,
+            "the padding is random"
+        );
+    }
+}
+
+#[test]
+fn keys_between_1024_and_2047_bits_of_any_length_are_encrypted_to() {
+    let scratch = Scratch::new();
+    // 1100 bits: the top byte of the modulus is not full.
+    for bits in [1100, 1536, 2040] {
+        let name = format!("k{bits}");
+        let key = openssl_small_key(&scratch, &name, bits);
+        let ciphertext = key.encrypt_pkcs1v15(b"sixteen byte key").unwrap();
+        assert_eq!(ciphertext.len(), (bits as usize).div_ceil(8));
+        assert_eq!(
+            openssl_decrypt(&scratch, &name, &ciphertext),
+            b"sixteen byte key"
+        );
+    }
+}
+
+#[test]
+fn a_1024_bit_key_carries_at_most_117_bytes() {
+    let scratch = Scratch::new();
+    let key = openssl_small_key(&scratch, "k1024", 1024);
+    let longest = vec![0x5a; 117];
+    let ciphertext = key.encrypt_pkcs1v15(&longest).unwrap();
+    assert_eq!(openssl_decrypt(&scratch, "k1024", &ciphertext), longest);
+    let err = key.encrypt_pkcs1v15(&[0x5a; 118]).unwrap_err();
+    assert!(
+        matches!(err, Error::PlaintextTooLong { len: 118, max: 117 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_2048_bit_key_refuses_plaintexts_over_245_bytes_with_the_same_error() {
+    let key = RsaPrivateKey::generate(2048).unwrap();
+    let err = key.public_key().encrypt_pkcs1v15(&[1; 246]).unwrap_err();
+    assert!(
+        matches!(err, Error::PlaintextTooLong { len: 246, max: 245 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn an_envelope_to_a_1024_bit_certificate_is_decrypted_by_openssl_cms() {
+    let scratch = Scratch::new();
+    scratch.openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:1024",
+        "-nodes",
+        "-keyout",
+        "device.key",
+        "-out",
+        "device.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=1024-bit device",
+    ]);
+    let devices = [scratch.cert("device.pem")];
+    for cipher in [ContentEncryption::Aes128Cbc, ContentEncryption::DesEde3Cbc] {
+        let envelope = enveloped_data::encrypt(&payload(), &devices, cipher).unwrap();
+        scratch.write("env.der", envelope);
+        let out = scratch.openssl(&[
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "env.der",
+            "-recip",
+            "device.pem",
+            "-inkey",
+            "device.key",
+        ]);
+        assert_eq!(out, payload(), "{cipher:?}");
+    }
+}
+
+#[test]
+fn encryption_to_a_512_bit_key_is_refused() {
+    let scratch = Scratch::new();
+    let key = openssl_small_key(&scratch, "k512", 512);
+    let err = key.encrypt_pkcs1v15(&[1; 16]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::RsaKeyTooSmall {
+                bits: 512,
+                min: 1024
+            }
+        ),
+        "{err:?}"
+    );
 }

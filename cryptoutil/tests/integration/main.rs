@@ -7,9 +7,11 @@
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
 mod certificates;
+mod crl;
 mod enveloped;
 mod fixtures;
 mod keys;
+mod legacy_pem;
 mod malformed;
 mod signed;
 mod support;

@@ -182,7 +182,7 @@ fn scep_style_signed_attributes_reach_openssl_and_come_back() {
 }
 
 #[test]
-fn certificates_only_keeps_order_and_openssl_reads_it() {
+fn certificates_only_round_trips_and_openssl_reads_it() {
     let scratch = Scratch::new();
     let certs: Vec<_> = ["zeta", "alpha", "mid"]
         .iter()
@@ -204,7 +204,11 @@ fn certificates_only_keeps_order_and_openssl_reads_it() {
         assert!(printed.contains(&format!("CN = {cn}")), "{printed}");
     }
     let read = signed_data::certificates_only(&der).unwrap();
-    assert_eq!(read.len(), 3);
+    assert_eq!(
+        read.len(),
+        3,
+        "a SET OF in DER order: membership, not position"
+    );
     for cert in &certs {
         assert!(read.contains(cert));
     }

@@ -9,14 +9,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use cryptoutil::cert::{self, CertificateProfile};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use scep::{MemoryDepot, Service, ServiceConfig};
+use cryptoutil::cert;
+use scep::ca::CaOptions;
+use scep::{ChallengeVerifier, Identity, IssuancePolicy, MemoryDepot, Service, StaticChallenge};
 
 struct Args {
     listen: SocketAddr,
@@ -87,27 +82,34 @@ fn main() -> ExitCode {
     }
 }
 
-fn new_service(args: &Args) -> Result<Service, cryptoutil::Error> {
-    let key = Arc::new(cryptoutil::RsaPrivateKey::generate(2048)?);
-    let profile = CertificateProfile::certificate_authority(3650)?;
-    let subject = "CN=Example SCEP CA,O=mdm-examples"
-        .parse()
-        .map_err(|source| cryptoutil::Error::Asn1 {
-            what: "CA subject",
-            source,
-        })?;
-    let ca = cert::self_signed(subject, key.as_ref(), &profile)?;
-    let fingerprint: String = cert::sha256_fingerprint(&ca)?
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect();
-    println!("CA certificate SHA-256 fingerprint: {fingerprint}");
-    let config = ServiceConfig {
-        challenge: args.challenge.clone(),
-        validity_days: args.validity_days,
-        ..ServiceConfig::default()
+fn new_service(args: &Args) -> Result<Service, scep::Error> {
+    let options = CaOptions {
+        key_bits: 2048,
+        common_name: "Example SCEP CA".into(),
+        organization: "mdm-examples".into(),
+        ..CaOptions::default()
     };
-    Ok(Service::new(ca, key, Arc::new(MemoryDepot::new()), config))
+    let (certificate, key) = scep::ca::init(&options)?;
+    let fingerprint = cert::sha256_fingerprint(&certificate).map_err(scep::Error::Build)?;
+    let fingerprint: String = fingerprint.iter().map(|b| format!("{b:02X}")).collect();
+    println!("CA certificate SHA-256 fingerprint: {fingerprint}");
+    let identity = Identity {
+        certificate,
+        key: Arc::new(key),
+    };
+    let challenge = args
+        .challenge
+        .clone()
+        .map(|secret| Arc::new(StaticChallenge::new(secret)) as Arc<dyn ChallengeVerifier>);
+    let policy = IssuancePolicy {
+        validity_days: args.validity_days,
+        ..IssuancePolicy::default()
+    };
+    Ok(Service::standard(
+        Arc::new(MemoryDepot::new(identity)),
+        challenge,
+        policy,
+    ))
 }
 
 async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -115,46 +117,5 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     // Tests read this line to find the port.
     println!("listening on http://{}/scep", listener.local_addr()?);
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let service = Arc::clone(&service);
-        tokio::spawn(async move {
-            let handler = service_fn(move |request| respond(Arc::clone(&service), request));
-            if let Err(e) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), handler)
-                .await
-            {
-                eprintln!("connection error: {e}");
-            }
-        });
-    }
-}
-
-async fn respond(
-    service: Arc<Service>,
-    request: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
-    let (parts, body) = request.into_parts();
-    let response = if parts.uri.path() != "/scep" {
-        plain(404, "not found")
-    } else {
-        match Limited::new(body, scep::http::MAX_BODY_BYTES)
-            .collect()
-            .await
-        {
-            Ok(body) => {
-                scep::http::handle(&service, http::Request::from_parts(parts, body.to_bytes()))
-                    .await
-            }
-            Err(_) => plain(413, "request body too large"),
-        }
-    };
-    Ok(response.map(Full::new))
-}
-
-fn plain(status: u16, message: &'static str) -> http::Response<Bytes> {
-    let mut response = http::Response::new(Bytes::from(format!("{message}\n")));
-    *response.status_mut() =
-        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST);
-    response
+    Ok(mdm_examples::serve_scep(listener, service).await?)
 }

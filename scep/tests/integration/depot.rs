@@ -6,7 +6,7 @@ use scep::{Depot, MemoryDepot};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serials_are_unique_under_concurrency_and_never_1() {
-    let depot = Arc::new(MemoryDepot::new());
+    let depot = Arc::new(MemoryDepot::new(crate::support::ca_identity("depot test")));
     let tasks: Vec<_> = (0..200)
         .map(|_| {
             let depot = depot.clone();

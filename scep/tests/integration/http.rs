@@ -8,7 +8,10 @@ use http::{Method, Request, StatusCode};
 use scep::PkiMessage;
 use scep::message::PkiStatus;
 
-use crate::support::{CHALLENGE, Device, test_ca};
+use scep::IssuancePolicy;
+use scep::signer::DuplicateSubjects;
+
+use crate::support::{CHALLENGE, Device, test_ca, test_ca_with};
 
 fn request(method: Method, query: &str, body: &[u8]) -> Request<Bytes> {
     Request::builder()
@@ -31,11 +34,8 @@ async fn get_ca_caps_lists_only_what_is_implemented() {
     let caps = String::from_utf8(response.body().to_vec()).unwrap();
     assert!(caps.lines().any(|c| c == "POSTPKIOperation"));
     assert!(caps.lines().any(|c| c == "AES"));
-    assert!(
-        !caps.contains("Renewal"),
-        "RenewalReq is not implemented yet"
-    );
-    assert!(!caps.contains("GetNextCACert"));
+    assert!(caps.lines().any(|c| c == "Renewal"));
+    assert!(!caps.contains("GetNextCACert"), "no next CA is configured");
 }
 
 #[tokio::test]
@@ -56,7 +56,11 @@ async fn get_ca_cert_returns_the_ca_certificate_der() {
 
 #[tokio::test]
 async fn pki_operation_works_by_post_and_by_get_in_every_base64_spelling() {
-    let ca = test_ca();
+    // The same request four times: allow the repeated subject.
+    let ca = test_ca_with(IssuancePolicy {
+        duplicate_subjects: DuplicateSubjects::Allow,
+        ..IssuancePolicy::default()
+    });
     let device = Device::new();
     let message = device.pkcs_req(Some(CHALLENGE), &ca.certificate);
     let std = STANDARD.encode(&message);

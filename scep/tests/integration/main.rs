@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
 mod depot;
+mod file_depot;
 mod http;
-mod interop;
+mod policy;
 mod service;
 mod support;

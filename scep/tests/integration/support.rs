@@ -1,14 +1,13 @@
-//! A test CA, a device that builds requests, and a tiny HTTP/1.0 client.
+//! A test CA and a device that builds requests.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 
 use cryptoutil::cert::{self, Certificate, CertificateProfile};
 use cryptoutil::x509_cert::ext::Extension;
 use cryptoutil::{ContentEncryption, RsaPrivateKey};
+use scep::ca::CaOptions;
 use scep::message::{self, MessageType, Requester};
-use scep::{MemoryDepot, Service, ServiceConfig};
+use scep::{ChallengeVerifier, Identity, IssuancePolicy, MemoryDepot, Service, StaticChallenge};
 
 pub(crate) const CHALLENGE: &str = "s3cret";
 
@@ -18,21 +17,29 @@ pub(crate) struct TestCa {
     pub(crate) depot: Arc<MemoryDepot>,
 }
 
-pub(crate) fn test_ca() -> TestCa {
-    let key = Arc::new(RsaPrivateKey::generate(2048).unwrap());
-    let profile = CertificateProfile::certificate_authority(365).unwrap();
-    let certificate = cert::self_signed(
-        "CN=Test SCEP CA,O=scep tests".parse().unwrap(),
-        key.as_ref(),
-        &profile,
-    )
-    .unwrap();
-    let depot = Arc::new(MemoryDepot::new());
-    let config = ServiceConfig {
-        challenge: Some(CHALLENGE.into()),
-        ..ServiceConfig::default()
+pub(crate) fn ca_identity(cn: &str) -> Identity {
+    let options = CaOptions {
+        key_bits: 2048,
+        common_name: cn.into(),
+        ..CaOptions::default()
     };
-    let service = Service::new(certificate.clone(), key, depot.clone(), config);
+    let (certificate, key) = scep::ca::init(&options).unwrap();
+    Identity {
+        certificate,
+        key: Arc::new(key),
+    }
+}
+
+pub(crate) fn test_ca() -> TestCa {
+    test_ca_with(IssuancePolicy::default())
+}
+
+pub(crate) fn test_ca_with(policy: IssuancePolicy) -> TestCa {
+    let identity = ca_identity("Test SCEP CA");
+    let certificate = identity.certificate.clone();
+    let depot = Arc::new(MemoryDepot::new(identity));
+    let challenge: Arc<dyn ChallengeVerifier> = Arc::new(StaticChallenge::new(CHALLENGE));
+    let service = Service::standard(depot.clone(), Some(challenge), policy);
     TestCa {
         certificate,
         service,
@@ -92,23 +99,4 @@ impl Device {
         let csr = self.csr("device-1", challenge, &[]);
         self.request(MessageType::PkcsReq, &csr, ca, ContentEncryption::Aes128Cbc)
     }
-}
-
-/// Sends one HTTP/1.0 request to `addr` and returns (status, body).
-pub(crate) fn http(addr: &str, method: &str, path_and_query: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let head = format!(
-        "{method} {path_and_query} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-pki-message\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let status = std::str::from_utf8(&response[9..12])
-        .unwrap()
-        .parse()
-        .unwrap();
-    (status, response[split + 4..].to_vec())
 }

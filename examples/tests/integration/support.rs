@@ -1,0 +1,220 @@
+//! Shared helpers: the `scep-server` example as a child process, scratch
+//! directories, peers that must be installed, and a private network
+//! namespace for Debian's scepserver.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The `scep-server` example, killed on drop.
+pub(crate) struct Server {
+    child: Child,
+    /// The SCEP URL, `http://127.0.0.1:PORT/scep`.
+    pub(crate) url: String,
+    /// The CA's SHA-256 fingerprint, upper-case hex as printed.
+    pub(crate) fingerprint: String,
+}
+
+impl Server {
+    pub(crate) fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scep-server"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let fingerprint = lines.next().unwrap().unwrap();
+        let fingerprint = fingerprint.rsplit(' ').next().unwrap().to_owned();
+        let url = lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .trim_start_matches("listening on ")
+            .to_owned();
+        Self {
+            child,
+            url,
+            fingerprint,
+        }
+    }
+
+    /// Fetches the CA certificate with GetCACert and writes it as
+    /// `dir/ca.pem` (converted by openssl, which also checks it is DER).
+    pub(crate) fn ca_pem(&self, dir: &Path) -> PathBuf {
+        require("openssl", "openssl");
+        let addr = self
+            .url
+            .trim_start_matches("http://")
+            .trim_end_matches("/scep");
+        let mut stream = TcpStream::connect(addr).unwrap();
+        write!(stream, "GET /scep?operation=GetCACert HTTP/1.0\r\n\r\n").unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let body = &response[response.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
+        std::fs::write(dir.join("ca.der"), body).unwrap();
+        let pem = dir.join("ca.pem");
+        let status = Command::new("openssl")
+            .args(["x509", "-inform", "DER", "-in", "ca.der", "-out", "ca.pem"])
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "GetCACert did not return a DER certificate"
+        );
+        pem
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh, empty directory for one test.
+pub(crate) fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mdm-examples-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Fails the test, never skips it, when a peer program is not on PATH.
+pub(crate) fn require(program: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{program} not found on PATH: run ./test.sh, which installs it (Debian package {package})"
+    );
+}
+
+/// Runs our `scepclient` example in `dir` with `args`.
+pub(crate) fn our_scepclient(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scepclient"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// `openssl verify -CAfile ca cert` succeeds.
+pub(crate) fn assert_issued_by(ca: &Path, cert: &Path) {
+    require("openssl", "openssl");
+    let verify = Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(ca)
+        .arg(cert)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+/// The subject and extensions of a PEM certificate, as openssl prints them.
+pub(crate) fn openssl_text(cert: &Path) -> String {
+    require("openssl", "openssl");
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-serial", "-ext"])
+        .arg("subjectAltName,extendedKeyUsage")
+        .arg("-in")
+        .arg(cert)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub(crate) fn stderr(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs `script` with bash in `dir`, inside a new network namespace that
+/// has only a loopback interface (brought up before the script), so that
+/// servers binding every interface are reachable from nowhere else.
+///
+/// `unshare --net --pid --fork --kill-child` (util-linux; needs root or
+/// CAP_SYS_ADMIN) also gives the script its own PID namespace: whatever it
+/// starts dies with it, and it dies with us. Without `unshare`, a named
+/// namespace from `ip netns add` is used and removed afterwards.
+pub(crate) fn in_private_network(dir: &Path, env: &[(&str, &Path)], script: &str) -> Output {
+    require("ip", "iproute2");
+    let script = format!(
+        "set -euo pipefail\n\
+         trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n\
+         ip link set lo up\n{script}"
+    );
+    let mut unshare = Command::new("unshare");
+    unshare.args([
+        "--net",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "bash",
+        "-c",
+        &script,
+    ]);
+    let out = match run_in(dir, env, &mut unshare) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => ip_netns(dir, env, &script),
+        result => result.unwrap(),
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.starts_with("unshare: "),
+        "cannot make a private network namespace (run as root, or with CAP_SYS_ADMIN): {err}"
+    );
+    out
+}
+
+fn run_in(dir: &Path, env: &[(&str, &Path)], command: &mut Command) -> std::io::Result<Output> {
+    command.current_dir(dir);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output()
+}
+
+/// The fallback of [`in_private_network`]: `ip netns` (iproute2).
+fn ip_netns(dir: &Path, env: &[(&str, &Path)], script: &str) -> Output {
+    let name = format!(
+        "mdm-examples-{}-{}",
+        std::process::id(),
+        dir.file_name().unwrap().to_string_lossy()
+    );
+    let added = Command::new("ip")
+        .args(["netns", "add", &name])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "neither unshare nor `ip netns add` works (run as root): {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let mut exec = Command::new("ip");
+    exec.args(["netns", "exec", &name, "bash", "-c", script]);
+    let out = run_in(dir, env, &mut exec);
+    let _ = Command::new("ip").args(["netns", "delete", &name]).status();
+    out.unwrap()
+}
+
+/// Quotes `word` for bash.
+pub(crate) fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}

@@ -13,7 +13,7 @@ pub mod signer;
 pub mod testing;
 
 pub use challenge::{ChallengeVerifier, DynamicChallenges, StaticChallenge};
-pub use depot::{Depot, Identity, MemoryDepot};
+pub use depot::{Depot, FileDepot, Identity, MemoryDepot};
 pub use error::{BoxError, Error, Result};
 pub use message::PkiMessage;
 pub use service::Service;

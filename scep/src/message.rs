@@ -347,6 +347,17 @@ pub fn build_cert_rep(
     responder: Responder<'_>,
     outcome: &Outcome<'_>,
 ) -> Result<Vec<u8>> {
+    build_cert_rep_at(request, responder, outcome, std::time::SystemTime::now())
+}
+
+/// [`build_cert_rep`] with the signingTime given (the service passes the
+/// time it decided at).
+pub fn build_cert_rep_at(
+    request: &PkiMessage,
+    responder: Responder<'_>,
+    outcome: &Outcome<'_>,
+    now: std::time::SystemTime,
+) -> Result<Vec<u8>> {
     let mut nonce = [0u8; 16];
     fresh_nonce(&mut nonce)?;
     let (status, content) = match outcome {
@@ -369,6 +380,7 @@ pub fn build_cert_rep(
         Outcome::Failure { .. } => ("2", Vec::new()),
     };
     let mut signer = Signer::new(responder.certificate, responder.key)
+        .signing_time(Some(now))
         .attribute(printable(oid::MESSAGE_TYPE, "3")?)
         .attribute(printable(oid::PKI_STATUS, status)?)
         .attribute(printable(oid::TRANSACTION_ID, &request.transaction_id)?)

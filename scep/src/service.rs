@@ -178,7 +178,7 @@ impl Service {
                 text: Some(text.clone()),
             },
         };
-        message::build_cert_rep(&request, responder, &outcome)
+        message::build_cert_rep_at(&request, responder, &outcome, now)
     }
 
     async fn decide(&self, request: &PkiMessage, responder: &Identity, now: SystemTime) -> Reply {

@@ -125,28 +125,86 @@ async fn bench(args: &Args) -> Result<(), String> {
     let devices = devices(16)?;
     let ours = start_ours().await?;
     let theirs = Scepserver::start()?;
-    // One after the other, with the same pre-generated device keys.
-    let our_rate = measure(&ours, &devices, args).await?;
-    let their_rate = measure(&theirs.url, &devices, args).await?;
     let limit = rsa_signs / 3.0;
     println!(
-        "enrollments: {} per server, concurrency {}",
-        args.enrollments, args.concurrency
+        "{} enrollments per server and run; RSA-2048 limit {limit:.1} enrollments/s",
+        args.enrollments
     );
-    println!("ours (scep crate):        {our_rate:8.1} enrollments/s");
-    println!("micromdm scepserver 2.1.0:{their_rate:8.1} enrollments/s");
-    println!("ratio ours / micromdm:    {:8.2}x", our_rate / their_rate);
-    println!("RSA-2048 limit (openssl speed sign/s / 3): {limit:.1} enrollments/s");
+    println!("(openssl speed -multi: {rsa_signs:.0} private ops/s on all cores, 3 per issuance)");
+    let (mut best_ours, mut best_theirs) = (0.0f64, 0.0f64);
+    for concurrency in [1, args.concurrency] {
+        let run = Args {
+            enrollments: args.enrollments,
+            concurrency,
+        };
+        let our = measure(&ours, &devices, &run)
+            .await
+            .map_err(|e| format!("our server: {e}"))?;
+        let their = measure(&theirs.url, &devices, &run)
+            .await
+            .map_err(|e| format!("micromdm scepserver: {e}"))?;
+        println!("\nconcurrency {concurrency}:");
+        println!(
+            "  ours (scep crate):          {:8.1} enrollments/s{}",
+            our.rate,
+            our.refusals()
+        );
+        println!(
+            "  micromdm scepserver 2.1.0:  {:8.1} enrollments/s{}",
+            their.rate,
+            their.refusals()
+        );
+        println!(
+            "  ratio ours / micromdm:      {:8.2}x",
+            our.rate / their.rate
+        );
+        println!(
+            "  ours / RSA limit:           {:8.0}%",
+            100.0 * our.rate / limit
+        );
+        best_ours = best_ours.max(our.rate);
+        best_theirs = best_theirs.max(their.rate);
+    }
+    println!("\nbest of each: ours {best_ours:.1}/s, micromdm {best_theirs:.1}/s");
     println!(
-        "ours as a fraction of the RSA limit: {:.0}%",
-        100.0 * our_rate / limit
+        "  ratio ours / micromdm:      {:8.2}x",
+        best_ours / best_theirs
+    );
+    println!(
+        "  ours / RSA limit:           {:8.0}%",
+        100.0 * best_ours / limit
     );
     Ok(())
 }
 
-/// RSA-2048 private operations per second, from `openssl speed`.
+/// The outcome of one timed run: issued enrollments per second, and how
+/// many requests were refused.
+struct Measurement {
+    rate: f64,
+    refused: usize,
+    total: usize,
+}
+
+impl Measurement {
+    fn refusals(&self) -> String {
+        if self.refused == 0 {
+            String::new()
+        } else {
+            format!("  ({} of {} refused)", self.refused, self.total)
+        }
+    }
+}
+
+/// RSA-2048 private operations per second on every core, from
+/// `openssl speed -multi` (the server uses every core too).
 fn rsa_limit() -> Result<f64, String> {
-    let out = run_command("openssl", &["speed", "-seconds", "3", "rsa2048"])?;
+    let cores = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .to_string();
+    let out = run_command(
+        "openssl",
+        &["speed", "-seconds", "3", "-multi", &cores, "rsa2048"],
+    )?;
     out.lines()
         .find(|l| l.starts_with("rsa 2048 bits"))
         .and_then(|l| l.split_whitespace().nth(5))
@@ -247,8 +305,8 @@ impl Drop for Scepserver {
     }
 }
 
-/// Enrollments per second against the server at `url`.
-async fn measure(url: &str, devices: &[Device], args: &Args) -> Result<f64, String> {
+/// Issued enrollments per second against the server at `url`.
+async fn measure(url: &str, devices: &[Device], args: &Args) -> Result<Measurement, String> {
     let client = scep::client::Client::new(
         HyperTransport::new(),
         url.parse().map_err(|e| format!("{e}"))?,
@@ -261,8 +319,13 @@ async fn measure(url: &str, devices: &[Device], args: &Args) -> Result<f64, Stri
     let (warmup, timed) = requests.split_at(args.concurrency);
     send_all(url, warmup.to_vec(), args.concurrency).await?;
     let started = Instant::now();
-    send_all(url, timed.to_vec(), args.concurrency).await?;
-    Ok(timed.len() as f64 / started.elapsed().as_secs_f64())
+    let refused = send_all(url, timed.to_vec(), args.concurrency).await?;
+    let issued = timed.len() - refused;
+    Ok(Measurement {
+        rate: issued as f64 / started.elapsed().as_secs_f64(),
+        refused,
+        total: timed.len(),
+    })
 }
 
 fn build_requests(
@@ -299,9 +362,9 @@ fn build_requests(
         .collect()
 }
 
-/// POSTs every request, `concurrency` at a time, and checks each CertRep
-/// says SUCCESS.
-async fn send_all(url: &str, requests: Vec<Bytes>, concurrency: usize) -> Result<(), String> {
+/// POSTs every request, `concurrency` at a time, and returns how many
+/// CertReps did not say SUCCESS. Transport and parse errors abort.
+async fn send_all(url: &str, requests: Vec<Bytes>, concurrency: usize) -> Result<usize, String> {
     let transport = Arc::new(HyperTransport::new());
     let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let mut tasks = Vec::new();
@@ -315,17 +378,14 @@ async fn send_all(url: &str, requests: Vec<Bytes>, concurrency: usize) -> Result
                 .map_err(|e| e.to_string())?;
             let response = transport.send(request).await.map_err(|e| e.to_string())?;
             let rep = PkiMessage::parse(response.body()).map_err(|e| e.to_string())?;
-            match rep.pki_status {
-                Some(PkiStatus::Success) => Ok(()),
-                other => Err(format!(
-                    "enrollment not issued: {other:?} {:?}",
-                    rep.fail_info_text
-                )),
-            }
+            Ok::<_, String>(rep.pki_status == Some(PkiStatus::Success))
         }));
     }
+    let mut refused = 0;
     for task in tasks {
-        task.await.map_err(|e| e.to_string())??;
+        if !task.await.map_err(|e| e.to_string())?? {
+            refused += 1;
+        }
     }
-    Ok(())
+    Ok(refused)
 }

@@ -1,6 +1,6 @@
-//! Shared helpers: the `scep-server` example as a child process, scratch
-//! directories, peers that must be installed, and a private network
-//! namespace for Debian's scepserver.
+//! Shared helpers: the `scep-server` and `scepserver` examples as child
+//! processes, scratch directories, peers that must be installed, and a
+//! private network namespace for Debian's scepserver.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -217,4 +217,116 @@ fn ip_netns(dir: &Path, env: &[(&str, &Path)], script: &str) -> Output {
 /// Quotes `word` for bash.
 pub(crate) fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// Our `scepserver` example, listening on 127.0.0.1 only, with its stderr
+/// (the log) in `dir/scepserver.log`; killed on drop.
+pub(crate) struct Scepserver {
+    child: Child,
+    /// The SCEP URL, `http://127.0.0.1:PORT/scep`.
+    pub(crate) url: String,
+    /// The CA's SHA-256 fingerprint, upper-case hex as printed.
+    pub(crate) fingerprint: String,
+    log: PathBuf,
+}
+
+impl Scepserver {
+    /// Starts `scepserver --http-addr 127.0.0.1:0 ARGS` in `dir` and waits
+    /// for its `listening on` line.
+    pub(crate) fn start(dir: &Path, args: &[&str]) -> Self {
+        let args = [&["--http-addr", "127.0.0.1:0"], args].concat();
+        Self::start_with_env(dir, &args, &[])
+    }
+
+    /// Starts `scepserver ARGS` in `dir` with only `env` of micromdm's
+    /// variables set; `args` or `env` must say to listen on 127.0.0.1.
+    pub(crate) fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let log = dir.join("scepserver.log");
+        let mut command = our_scepserver_command(dir);
+        let mut child = command
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut fingerprint = String::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if let Some(hex) = line.strip_prefix("CA certificate SHA-256 fingerprint: ") {
+                fingerprint = hex.to_owned();
+            }
+            if let Some(url) = line.strip_prefix("listening on ") {
+                assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+                let url = url.to_owned();
+                return Self {
+                    child,
+                    url,
+                    fingerprint,
+                    log,
+                };
+            }
+        }
+        let _ = child.wait();
+        panic!(
+            "scepserver did not start: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+    }
+
+    /// What the server logged so far.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+impl Drop for Scepserver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Our `scepserver` in `dir`, without any of micromdm's environment
+/// variables that the test run might have.
+fn our_scepserver_command(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_scepserver"));
+    command.current_dir(dir);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SCEP_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// Runs our `scepserver` in `dir` with `args` to completion.
+pub(crate) fn our_scepserver(dir: &Path, args: &[&str]) -> Output {
+    our_scepserver_command(dir).args(args).output().unwrap()
+}
+
+/// `scepserver ca --init --depot depot --key-size 2048` in `dir`.
+pub(crate) fn init_depot(dir: &Path) -> PathBuf {
+    let out = our_scepserver(
+        dir,
+        &["ca", "--init", "--depot", "depot", "--key-size", "2048"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    dir.join("depot")
+}
+
+/// Runs micromdm's scepclient (Debian's `scep`) in `dir` with `args`.
+pub(crate) fn micromdm_scepclient(dir: &Path, args: &[&str]) -> Output {
+    require("scepclient", "scep");
+    Command::new("scepclient")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// The lines of `depot/index.txt`.
+pub(crate) fn index_lines(depot: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(depot.join("index.txt")).unwrap();
+    text.lines().map(str::to_owned).collect()
 }

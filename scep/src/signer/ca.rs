@@ -155,7 +155,15 @@ impl CaSigner {
         let mut profile = CertificateProfile::new(self.policy.validity_days)?;
         // Ten minutes of clock skew, as upstream intends.
         profile.not_before = request.now - Duration::from_secs(600);
-        profile.not_after = request.now + Duration::from_secs(days * 86_400);
+        // Never beyond the CA's own expiry: such a certificate could not be
+        // verified for its last days anyway.
+        let ca_not_after = ca
+            .certificate
+            .tbs_certificate
+            .validity
+            .not_after
+            .to_system_time();
+        profile.not_after = (request.now + Duration::from_secs(days * 86_400)).min(ca_not_after);
         profile.serial = self.depot.next_serial().await?;
         profile.key_usage = vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment];
         profile.extended_key_usage = vec![ID_KP_CLIENT_AUTH];
@@ -184,6 +192,12 @@ impl CaSigner {
 impl CsrSigner for CaSigner {
     async fn sign(&self, request: &SignRequest<'_>) -> Result<Decision, BoxError> {
         let ca = self.depot.ca().await?;
+        if !cert::is_valid_at(&ca.certificate, request.now) {
+            return Ok(Decision::refused(
+                FailInfo::BadTime,
+                "the CA certificate is not valid now",
+            ));
+        }
         if request.message_type == MessageType::RenewalReq
             && let Some(refusal) = self.check_renewal(&ca, request).await?
         {

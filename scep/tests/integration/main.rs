@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
+mod capture;
 mod depot;
 mod file_depot;
 mod http;

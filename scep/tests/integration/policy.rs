@@ -502,3 +502,20 @@ async fn get_crl_returns_a_signed_crl_listing_revoked_certificates() {
     assert!(said.contains("verify OK"), "{said}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn issued_certificates_never_outlive_the_ca() {
+    let ca = test_ca_with(IssuancePolicy {
+        validity_days: 365 * 50,
+        ..IssuancePolicy::default()
+    });
+    let issued = enroll(&ca, &Device::new(), "long-lived").await;
+    assert_eq!(
+        issued.tbs_certificate.validity.not_after.to_system_time(),
+        ca.certificate
+            .tbs_certificate
+            .validity
+            .not_after
+            .to_system_time()
+    );
+}

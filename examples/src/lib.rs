@@ -1,7 +1,8 @@
 //! Runnable programs that embed the workspace's MDM libraries; see the
-//! binaries under `src/bin/`. The library holds the hyper glue they share:
-//! a SCEP server loop ([`serve_scep`]) and a client transport
-//! ([`HyperTransport`]).
+//! binaries under `src/bin/`. The library holds the hyper glue they share
+//! with the `scep` crate's `scepserver` and `scepclient` examples (which
+//! take this package as a dev-dependency): a SCEP server loop
+//! ([`serve_scep`]) and a client transport ([`HyperTransport`]).
 
 use std::convert::Infallible;
 use std::sync::Arc;

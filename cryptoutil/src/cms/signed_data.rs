@@ -5,7 +5,6 @@ use std::time::SystemTime;
 
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::CmsVersion;
-use cms::revocation::{RevocationInfoChoice, RevocationInfoChoices};
 use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
@@ -17,12 +16,16 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 
 use super::{ID_DATA, ID_SIGNED_DATA, decode_content_info, encode_content_info};
+
+mod degenerate;
+
 use crate::algorithm::{DigestAlgorithm, RSA_ENCRYPTION, SignatureAlgorithm};
 use crate::attribute::{self, Attribute};
 use crate::ber::{self, Class, Limits, Tag, Tlv, Value};
 use crate::cert;
 use crate::error::{Error, Result};
 use crate::key::PrivateKey;
+pub use degenerate::{build_certificates_only, build_crls_only, certificates_only, crls};
 
 /// `id-contentType` signed attribute (1.2.840.113549.1.9.3).
 pub const CONTENT_TYPE: ObjectIdentifier = rfc5911::ID_CONTENT_TYPE;
@@ -281,77 +284,9 @@ fn is_context(tlv: &Tlv, number: u32) -> bool {
     tlv.tag.class == Class::ContextSpecific && tlv.tag.number == number && tlv.tag.constructed
 }
 
-/// Parses a certificates-only SignedData (as in SCEP GetCACert and CertRep)
-/// and returns its certificates in order.
-pub fn certificates_only(input: &[u8]) -> Result<Vec<Certificate>> {
-    Ok(SignedMessage::from_ber(input)?.certificates)
-}
-
-/// Builds a certificates-only ("degenerate") SignedData: no content, no
-/// signers, just `certificates`. DER sorts a SET OF, so readers must not
-/// rely on the order.
-pub fn build_certificates_only(certificates: &[Certificate]) -> Result<Vec<u8>> {
-    build_degenerate(certificates, &[])
-}
-
-/// Builds a degenerate SignedData carrying CRLs (DER `CertificateList`s),
-/// as a SCEP GetCRL answer does.
-pub fn build_crls_only(crls: &[Vec<u8>]) -> Result<Vec<u8>> {
-    build_degenerate(&[], crls)
-}
-
-fn build_degenerate(certificates: &[Certificate], crls: &[Vec<u8>]) -> Result<Vec<u8>> {
-    let crls = if crls.is_empty() {
-        None
-    } else {
-        let choices = crls
-            .iter()
-            .map(|der| {
-                let list =
-                    x509_cert::crl::CertificateList::from_der(der).map_err(Error::asn1("CRL"))?;
-                Ok(RevocationInfoChoice::Crl(list))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Some(RevocationInfoChoices(
-            SetOfVec::try_from(choices).map_err(Error::asn1("CRL set"))?,
-        ))
-    };
-    let signed_data = SignedData {
-        version: CmsVersion::V1,
-        digest_algorithms: SetOfVec::new(),
-        encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: None,
-        },
-        certificates: if certificates.is_empty() {
-            None
-        } else {
-            Some(certificate_set(certificates)?)
-        },
-        crls,
-        signer_infos: SignerInfos(SetOfVec::new()),
-    };
-    encode_content_info(ID_SIGNED_DATA, &signed_data)
-}
-
-/// The CRLs of a SignedData (DER `CertificateList`s), e.g. a GetCRL answer.
-pub fn crls(input: &[u8]) -> Result<Vec<Vec<u8>>> {
-    let message = SignedMessage::from_ber(input)?;
-    message
-        .signed_data
-        .crls
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|choice| match choice {
-            RevocationInfoChoice::Crl(list) => Some(list.to_der().map_err(Error::asn1("CRL"))),
-            RevocationInfoChoice::Other(_) => None,
-        })
-        .collect()
-}
-
 /// A certificate set in DER order (a SET OF is sorted by encoding; readers
 /// find certificates by issuer and serial number, not by position).
-fn certificate_set(certificates: &[Certificate]) -> Result<CertificateSet> {
+pub(crate) fn certificate_set(certificates: &[Certificate]) -> Result<CertificateSet> {
     let choices = certificates
         .iter()
         .map(|c| CertificateChoices::Certificate(c.clone()))

@@ -1,13 +1,13 @@
-//! Our `scepclient` example against Debian's scepserver (micromdm 2.1.0),
-//! which binds every interface: it runs in a private network namespace
-//! with only loopback (see [`in_private_network`]).
+//! Debian's scepserver (micromdm 2.1.0) with our examples: our
+//! `scepclient` enrolling against it, and a depot made by our `scepserver`
+//! served by it. It binds every interface, so it runs in a private
+//! network namespace with only loopback (see [`in_private_network`]).
 
 use std::path::Path;
 
-use cryptoutil::cert;
-
-use crate::support::{
-    assert_issued_by, in_private_network, openssl_text, require, scratch, shell_quote,
+use crate::programs::{
+    assert_issued_by, example, in_private_network, init_depot, openssl_text, public_key_of,
+    require, scratch, shell_quote, stderr,
 };
 
 /// Starts scepserver with a fresh CA in `depot/` (challenge `secret`,
@@ -36,8 +36,8 @@ fn with_debian_scepserver(dir: &Path, server_flags: &str, steps: &[String]) {
         shell_quote(server_flags),
         steps.join("\n")
     );
-    let client = Path::new(env!("CARGO_BIN_EXE_scepclient"));
-    let out = in_private_network(dir, &[("SCEPCLIENT", client)], &script);
+    let client = example("scepclient");
+    let out = in_private_network(dir, &[("SCEPCLIENT", &client)], &script);
     assert!(
         out.status.success(),
         "namespace script failed: {}{}",
@@ -57,11 +57,6 @@ fn run(dir: &Path, name: &str) -> (i32, String) {
     let code = std::fs::read_to_string(dir.join(format!("{name}.code"))).unwrap();
     let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap();
     (code.trim().parse().unwrap(), log)
-}
-
-fn public_key_of(path: &Path) -> cryptoutil::PublicKey {
-    let pem = std::fs::read_to_string(path).unwrap();
-    cert::public_key(&cert::from_pem(&pem).unwrap()[0]).unwrap()
 }
 
 #[test]
@@ -165,5 +160,23 @@ fn our_scepclient_renews_with_its_current_certificate_against_debian_scepserver(
     let renewed = openssl_text(&dir.join("client.pem"));
     assert_ne!(enrolled, renewed, "a new certificate (serial) was written");
     assert!(renewed.contains("CN = device-1"), "{renewed}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_depot_made_by_our_scepserver_ca_init_is_served_by_debians() {
+    require("scepserver", "scep");
+    let dir = scratch("debian-our-depot");
+    init_depot(&dir);
+    // Debian's scepserver binds every interface: only in a private network.
+    let script = "scepserver -depot depot -port 8080 -challenge secret >debian.log 2>&1 &
+up() { (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; }
+for _ in $(seq 100); do up && break; sleep 0.1; done
+scepclient -server-url http://127.0.0.1:8080/scep -private-key key.pem -cn device-1 \\
+    -challenge secret >client.log 2>&1 || { cat debian.log client.log >&2; exit 1; }";
+    let out = in_private_network(&dir, &[], script);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_issued_by(&dir.join("depot/ca.pem"), &dir.join("client.pem"));
+    assert!(dir.join("depot/device-1.2.pem").exists());
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,11 +1,24 @@
-//! Our `scepclient` example against our `scep-server` example.
+//! The `scepclient` example (the drop-in for micromdm's) against the
+//! `scepserver` example with a depot made by `scepserver ca --init`.
 
-use crate::support::{Server, assert_issued_by, openssl_text, our_scepclient, scratch, stderr};
+use std::path::{Path, PathBuf};
+
+use crate::programs::{
+    Scepserver, assert_issued_by, init_depot, openssl_text, our_scepclient, scratch, stderr,
+};
+
+/// A fresh CA in `dir/depot` served by our scepserver with the challenge
+/// `example-secret`, and the depot's path.
+fn scepserver(dir: &Path) -> (Scepserver, PathBuf) {
+    let depot = init_depot(dir);
+    let args = ["--depot", "depot", "--challenge", "example-secret"];
+    (Scepserver::start(dir, &args), depot)
+}
 
 #[test]
-fn our_scepclient_enrolls_against_the_example_scep_server_with_its_ca_fingerprint() {
-    let server = Server::start(&["--challenge", "example-secret"]);
+fn our_scepclient_enrolls_against_our_scepserver_with_its_ca_fingerprint() {
     let dir = scratch("ours-enroll");
+    let (server, depot) = scepserver(&dir);
     // Colon-separated, lower case: the spelling openssl prints.
     let fingerprint = server
         .fingerprint
@@ -32,8 +45,7 @@ fn our_scepclient_enrolls_against_the_example_scep_server_with_its_ca_fingerprin
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let ca = server.ca_pem(&dir);
-    assert_issued_by(&ca, &dir.join("client.pem"));
+    assert_issued_by(&depot.join("ca.pem"), &dir.join("client.pem"));
     let text = openssl_text(&dir.join("client.pem"));
     assert!(text.contains("CN = device-1"), "{text}");
     assert!(text.contains("DNS:device-1.example.test"), "{text}");
@@ -44,8 +56,8 @@ fn our_scepclient_enrolls_against_the_example_scep_server_with_its_ca_fingerprin
 
 #[test]
 fn our_scepclient_refuses_a_ca_that_does_not_match_the_fingerprint() {
-    let server = Server::start(&["--challenge", "example-secret"]);
     let dir = scratch("ours-fingerprint");
+    let (server, _) = scepserver(&dir);
     let wrong = "00".repeat(32);
     let out = our_scepclient(
         &dir,
@@ -72,8 +84,8 @@ fn our_scepclient_refuses_a_ca_that_does_not_match_the_fingerprint() {
 
 #[test]
 fn our_scepclient_reports_a_refused_challenge_with_the_fail_info_and_exit_code_1() {
-    let server = Server::start(&["--challenge", "example-secret"]);
     let dir = scratch("ours-refused");
+    let (server, _) = scepserver(&dir);
     let out = our_scepclient(
         &dir,
         &[

@@ -1,18 +1,20 @@
-//! Our `scepserver` (the drop-in for micromdm's) with a file depot:
-//! `ca --init`, enrollment by micromdm's scepclient, the CSR verifier
-//! program, depots made by Debian's scepserver, flags and environment.
+//! The `scepserver` example (the drop-in for micromdm's) with a file
+//! depot: `ca --init`, enrollment by micromdm's scepclient 2.1.0 (Debian's
+//! `scep`; fresh key, reused key, renewal), the CSR verifier program,
+//! depots made by Debian's scepserver, where it listens, flags and
+//! environment.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
-use crate::support::{
-    Scepserver, assert_issued_by, in_private_network, index_lines, init_depot, micromdm_scepclient,
-    our_scepclient, our_scepserver, require, scratch, stderr,
+use crate::programs::{
+    Scepserver, assert_issued_by, example, in_private_network, index_lines, init_depot,
+    micromdm_scepclient, our_scepclient, our_scepserver, public_key_of, require, scratch, stderr,
 };
 
 /// micromdm's scepclient enrolling `cn` with the challenge `secret`.
-fn enroll(dir: &Path, server: &Scepserver, cn: &str) -> std::process::Output {
+fn enroll(dir: &Path, server: &Scepserver, cn: &str) -> Output {
     micromdm_scepclient(
         dir,
         &[
@@ -232,7 +234,7 @@ fn a_csr_verifier_that_is_missing_or_not_executable_stops_the_server_at_start() 
             &[
                 "--depot",
                 "depot",
-                "--http-addr",
+                "--listen",
                 "127.0.0.1:0",
                 "--csrverifierexec",
                 program,
@@ -268,24 +270,6 @@ fn a_depot_made_by_debian_scepserver_ca_init_is_served_by_ours() {
 }
 
 #[test]
-fn a_depot_made_by_our_scepserver_ca_init_is_served_by_debians() {
-    require("scepserver", "scep");
-    let dir = scratch("debian-our-depot");
-    init_depot(&dir);
-    // Debian's scepserver binds every interface: only in a private network.
-    let script = "scepserver -depot depot -port 8080 -challenge secret >debian.log 2>&1 &
-up() { (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; }
-for _ in $(seq 100); do up && break; sleep 0.1; done
-scepclient -server-url http://127.0.0.1:8080/scep -private-key key.pem -cn device-1 \\
-    -challenge secret >client.log 2>&1 || { cat debian.log client.log >&2; exit 1; }";
-    let out = in_private_network(&dir, &[], script);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_issued_by(&dir.join("depot/ca.pem"), &dir.join("client.pem"));
-    assert!(dir.join("depot/device-1.2.pem").exists());
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[test]
 fn micromdm_environment_variables_are_the_defaults() {
     let dir = scratch("ours-env");
     init_depot(&dir);
@@ -312,9 +296,10 @@ fn micromdm_environment_variables_are_the_defaults() {
 #[test]
 fn bad_flags_exit_2_with_usage() {
     let dir = scratch("ours-bad-flags");
-    let cases: [&[&str]; 5] = [
+    let cases: [&[&str]; 6] = [
         &["--crtvalid", "soon"],
-        &["--port", "8080", "--http-addr", "127.0.0.1:0"],
+        &["--listen", "127.0.0.1:0", "--port", "soon"],
+        &["--listen", "nowhere"],
         &["--http-addr", "nowhere"],
         &["-bogus"],
         &["ca", "-init", "-keySize", "1024"],
@@ -336,7 +321,7 @@ fn bad_flags_exit_2_with_usage() {
 #[test]
 fn a_missing_depot_exits_1_with_a_clear_message() {
     let dir = scratch("ours-missing-depot");
-    let out = our_scepserver(&dir, &["--depot", "nowhere", "--http-addr", "127.0.0.1:0"]);
+    let out = our_scepserver(&dir, &["--depot", "nowhere", "--listen", "127.0.0.1:0"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let said = stderr(&out);
     assert!(
@@ -348,5 +333,171 @@ fn a_missing_depot_exits_1_with_a_clear_message() {
         "{said}"
     );
     assert!(!dir.join("nowhere").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `scepclient -server-url URL -private-key key.pem -challenge secret ARGS`.
+fn micromdm_enroll(dir: &Path, server: &Scepserver, args: &[&str]) -> Output {
+    let common = [
+        "-server-url",
+        &server.url,
+        "-private-key",
+        "key.pem",
+        "-challenge",
+        "secret",
+    ];
+    micromdm_scepclient(dir, &[&common[..], args].concat())
+}
+
+#[test]
+fn micromdm_scepclient_reuses_an_existing_key() {
+    let dir = scratch("micromdm-reuse");
+    let depot = init_depot(&dir);
+    let server = Scepserver::start(&dir, &["--depot", "depot", "--challenge", "secret"]);
+    std::fs::create_dir_all(dir.join("first")).unwrap();
+    std::fs::create_dir_all(dir.join("second")).unwrap();
+    let first = micromdm_enroll(
+        &dir,
+        &server,
+        &["-cn", "device-1", "-certificate", "first/client.pem"],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let key = std::fs::read(dir.join("key.pem")).unwrap();
+    // scepclient would send its csr.pem (device-1) again, a duplicate subject.
+    std::fs::remove_file(dir.join("csr.pem")).unwrap();
+    let second = micromdm_enroll(
+        &dir,
+        &server,
+        &["-cn", "device-2", "-certificate", "second/client.pem"],
+    );
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(std::fs::read(dir.join("key.pem")).unwrap(), key);
+    for issued in ["first/client.pem", "second/client.pem"] {
+        assert_issued_by(&depot.join("ca.pem"), &dir.join(issued));
+    }
+    assert_eq!(
+        public_key_of(&dir.join("first/client.pem")),
+        public_key_of(&dir.join("second/client.pem"))
+    );
+    assert_ne!(
+        std::fs::read(dir.join("first/client.pem")).unwrap(),
+        std::fs::read(dir.join("second/client.pem")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn micromdm_scepclient_renews_with_its_current_certificate() {
+    let dir = scratch("micromdm-renew");
+    let depot = init_depot(&dir);
+    // --allowrenew 0: renewal is allowed at any time; --debug logs the
+    // certificate that signed each request.
+    let args = [
+        "--depot",
+        "depot",
+        "--challenge",
+        "secret",
+        "--allowrenew",
+        "0",
+        "--debug",
+    ];
+    let server = Scepserver::start(&dir, &args);
+    let enrolled = micromdm_enroll(&dir, &server, &["-cn", "device-1"]);
+    assert!(enrolled.status.success(), "{}", stderr(&enrolled));
+    let first = std::fs::read(dir.join("client.pem")).unwrap();
+    // client.pem exists now: scepclient 2.1.0 signs a RenewalReq with it.
+    let renewed = micromdm_enroll(&dir, &server, &["-cn", "device-1"]);
+    assert!(
+        renewed.status.success(),
+        "{}\n{}",
+        stderr(&renewed),
+        server.log()
+    );
+    assert_ne!(std::fs::read(dir.join("client.pem")).unwrap(), first);
+    assert_issued_by(&depot.join("ca.pem"), &dir.join("client.pem"));
+    let log = server.log();
+    let renewal = log.lines().find(|l| l.contains("message_type=RenewalReq"));
+    let renewal = renewal.unwrap_or_else(|| panic!("no RenewalReq in {log}"));
+    assert!(renewal.contains("requester_serial=02"), "{renewal}");
+    assert!(renewal.contains("outcome=issued serial=03"), "{renewal}");
+    let index = index_lines(&depot);
+    assert_eq!(index.len(), 2, "{index:?}");
+    assert!(
+        index[0].starts_with("R\t") && index[0].contains("\t02\tdevice-1.2.pem\t"),
+        "{index:?}"
+    );
+    assert!(
+        index[1].starts_with("V\t") && index[1].contains("\t03\tdevice-1.3.pem\t"),
+        "{index:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn listen_wins_over_port() {
+    let dir = scratch("ours-listen-wins");
+    init_depot(&dir);
+    // --port 0 would listen on every interface; Scepserver checks that the
+    // server listens on 127.0.0.1.
+    for args in [
+        ["--port", "0", "--listen", "127.0.0.1:0"],
+        ["--listen", "127.0.0.1:0", "--port", "0"],
+        ["--port", "0", "--http-addr", "127.0.0.1:0"],
+    ] {
+        let server =
+            Scepserver::start_with_env(&dir, &[&["--depot", "depot"], &args[..]].concat(), &[]);
+        let log = server.log();
+        assert!(!log.contains("every interface"), "{args:?}: {log}");
+    }
+    let env = [
+        ("SCEP_HTTP_LISTEN_PORT", "0"),
+        ("SCEP_HTTP_ADDR", "127.0.0.1:0"),
+    ];
+    let server = Scepserver::start_with_env(&dir, &["--depot", "depot"], &env);
+    assert!(
+        !server.log().contains("every interface"),
+        "{}",
+        server.log()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn without_listen_it_listens_on_every_interface_on_port_2016_or_on_port() {
+    require("ip", "iproute2");
+    let dir = scratch("ours-default-listen");
+    init_depot(&dir);
+    // Every interface: only in a private network.
+    let script = r#"
+up() { (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; }
+serve() {
+    local name=$1 port=$2
+    shift 2
+    "$SCEPSERVER" --depot depot "$@" >"$name.out" 2>"$name.log" &
+    for _ in $(seq 100); do up "$port" && break; sleep 0.1; done
+    up "$port" || { cat "$name.out" "$name.log" >&2; exit 1; }
+}
+serve default 2016
+serve port 2017 --port 2017
+"#;
+    let scepserver = example("scepserver");
+    let out = in_private_network(&dir, &[("SCEPSERVER", &scepserver)], script);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (name, port) in [("default", 2016), ("port", 2017)] {
+        let said = std::fs::read_to_string(dir.join(format!("{name}.out"))).unwrap();
+        assert!(
+            said.lines()
+                .any(|l| l == format!("listening on http://0.0.0.0:{port}/scep")),
+            "{name}: {said}"
+        );
+        let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap();
+        assert!(
+            log.contains(&format!(
+                "note: listening on every interface (0.0.0.0:{port}), as micromdm's scepserver \
+                 does; use --listen 127.0.0.1:{port} for loopback only"
+            )),
+            "{name}: {log}"
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -9,8 +9,10 @@ use scep::ca::CaOptions;
 
 pub(crate) const USAGE: &str = "usage: scepserver [options]          serve SCEP at /scep from a file depot
        scepserver ca --init [options]  create a CA in a file depot (scepserver ca --help)
-  --port PORT              port to listen on, on every interface (default 8080) [SCEP_HTTP_LISTEN_PORT]
-  --http-addr ADDR         address to listen on, e.g. 127.0.0.1:8080; not with --port [SCEP_HTTP_ADDR]
+  --listen ADDR            address to listen on, e.g. 127.0.0.1:2016 (:PORT = every interface);
+                           overrides --port (default 0.0.0.0:2016) [SCEP_HTTP_ADDR]
+  --http-addr ADDR         the same as --listen (micromdm's spelling)
+  --port PORT              port to listen on, on every interface (0.0.0.0:PORT) [SCEP_HTTP_LISTEN_PORT]
   --depot DIR              the CA's file depot, micromdm's layout (default depot) [SCEP_FILE_DEPOT]
   --capass PASS            password of depot/ca.key (default empty) [SCEP_CA_PASS]
   --crtvalid DAYS          validity of issued certificates (default 365) [SCEP_CERT_VALID]
@@ -52,12 +54,17 @@ pub(crate) struct UsageError {
     pub(crate) usage: &'static str,
 }
 
+/// The port listened on, on every interface, without `--listen` or
+/// `--port`.
+pub(crate) const DEFAULT_PORT: u16 = 2016;
+
 /// Where to listen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Listen {
-    /// micromdm's `-port`: every interface.
+    /// micromdm's `-port`, and the default: every interface.
     Port(u16),
-    /// `-http-addr`: exactly this address (`:PORT` means every interface).
+    /// `--listen` (micromdm's `-http-addr`): exactly this address (`:PORT`
+    /// means every interface).
     Addr(String),
 }
 
@@ -161,7 +168,10 @@ impl Flag {
 #[derive(Default)]
 struct Raw {
     port: Option<String>,
-    http_addr: Option<String>,
+    listen: Option<String>,
+    /// The spelling that set `listen` (`--listen` or `--http-addr`), for
+    /// error messages.
+    listen_flag: Option<String>,
     depot: Option<String>,
     ca_pass: Option<String>,
     crt_valid: Option<String>,
@@ -176,7 +186,7 @@ impl Raw {
     fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
         Some(match name {
             "port" => &mut self.port,
-            "http-addr" => &mut self.http_addr,
+            "listen" | "http-addr" => &mut self.listen,
             "depot" => &mut self.depot,
             "capass" => &mut self.ca_pass,
             "crtvalid" => &mut self.crt_valid,
@@ -188,12 +198,16 @@ impl Raw {
     }
 
     /// Fills what the command line left unset from micromdm's environment
-    /// variables (an empty variable counts as unset, as upstream).
+    /// variables (an empty variable counts as unset, as upstream). Where to
+    /// listen is one setting: `--listen` or `--port` on the command line
+    /// replaces both `SCEP_HTTP_ADDR` and `SCEP_HTTP_LISTEN_PORT`.
     fn with_env(mut self, env: impl Fn(&str) -> Option<String>) -> Self {
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        if self.listen.is_none() && self.port.is_none() {
+            self.listen = env("SCEP_HTTP_ADDR");
+            self.port = env("SCEP_HTTP_LISTEN_PORT");
+        }
         let defaults = [
-            ("SCEP_HTTP_LISTEN_PORT", &mut self.port),
-            ("SCEP_HTTP_ADDR", &mut self.http_addr),
             ("SCEP_FILE_DEPOT", &mut self.depot),
             ("SCEP_CA_PASS", &mut self.ca_pass),
             ("SCEP_CERT_VALID", &mut self.crt_valid),
@@ -236,6 +250,9 @@ fn parse_serve(
                     .slot(name)
                     .ok_or_else(|| format!("unknown flag --{name}"))?;
                 *slot = Some(flag.value(&mut args)?);
+                if matches!(name, "listen" | "http-addr") {
+                    raw.listen_flag = Some(format!("--{name}"));
+                }
             }
         }
     }
@@ -243,12 +260,15 @@ fn parse_serve(
 }
 
 fn check_serve(raw: Raw) -> Result<ServeArgs, String> {
-    let listen = match (raw.port, raw.http_addr) {
-        (Some(_), Some(_)) => {
-            return Err("--port and --http-addr exclude each other (flags or environment)".into());
+    // --listen wins over --port (which must still be a port); the default
+    // is every interface, port 2016.
+    let port = number("--port", raw.port.as_deref(), DEFAULT_PORT)?;
+    let listen = match raw.listen {
+        Some(addr) => {
+            let flag = raw.listen_flag.as_deref().unwrap_or("--listen");
+            Listen::Addr(listen_addr(flag, &addr)?)
         }
-        (_, Some(addr)) => Listen::Addr(http_addr(&addr)?),
-        (port, None) => Listen::Port(number("--port", port.as_deref(), 8080)?),
+        None => Listen::Port(port),
     };
     Ok(ServeArgs {
         listen,
@@ -268,8 +288,8 @@ fn check_serve(raw: Raw) -> Result<ServeArgs, String> {
 
 /// `HOST:PORT` (a name, an IPv4 address or a bracketed IPv6 address), or
 /// `:PORT` for every interface.
-fn http_addr(addr: &str) -> Result<String, String> {
-    let bad = || format!("--http-addr {addr}: expected HOST:PORT, e.g. 127.0.0.1:8080");
+fn listen_addr(flag: &str, addr: &str) -> Result<String, String> {
+    let bad = || format!("{flag} {addr}: expected HOST:PORT, e.g. 127.0.0.1:{DEFAULT_PORT}");
     let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
     port.parse::<u16>().map_err(|_| bad())?;
     if host.is_empty() {

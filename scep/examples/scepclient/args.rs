@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 pub(crate) const USAGE: &str = "usage: scepclient --server-url URL --private-key PATH [options]
-  --server-url URL         SCEP server URL, e.g. http://127.0.0.1:8080/scep (required)
+  --server-url URL         SCEP server URL, e.g. http://127.0.0.1:2016/scep (required)
   --private-key PATH       RSA key (PKCS#1 or PKCS#8 PEM); created when missing (required)
   --key-size BITS          size of a created key: 2048, 3072, 4096 or 8192 (default 2048)
   --certificate PATH       where to write the issued certificate (default <dir of key>/client.pem);

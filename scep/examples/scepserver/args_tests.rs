@@ -35,9 +35,10 @@ fn usage_error(args: &[&str], env: &[(&str, &str)]) -> UsageError {
 }
 
 #[test]
-fn defaults_follow_micromdm_scepserver() {
+fn defaults_follow_micromdm_scepserver_but_listen_on_port_2016() {
     let args = serve(&[], &[]);
-    assert_eq!(args.listen, Listen::Port(8080));
+    assert_eq!(args.listen, Listen::Port(2016));
+    assert_eq!(args.listen.to_string(), "0.0.0.0:2016");
     assert_eq!(args.depot, PathBuf::from("depot"));
     assert_eq!((args.crt_valid, args.allow_renew), (365, 14));
     assert!(args.ca_pass.is_empty() && args.challenge.is_none());
@@ -66,6 +67,21 @@ fn single_dash_double_dash_and_inline_values_are_the_same_flags() {
     assert_eq!((args.crt_valid, args.allow_renew), (30, 0));
     assert_eq!(args.challenge.as_deref(), Some("s"));
     assert!(args.debug && !args.log_json);
+    for spelling in ["--listen", "-listen", "--http-addr"] {
+        let args = serve(&[spelling, "127.0.0.1:1"], &[]);
+        assert_eq!(
+            args.listen,
+            Listen::Addr("127.0.0.1:1".into()),
+            "{spelling}"
+        );
+        let inline = serve(&[&format!("{spelling}=127.0.0.1:2")], &[]);
+        assert_eq!(
+            inline.listen,
+            Listen::Addr("127.0.0.1:2".into()),
+            "{spelling}"
+        );
+    }
+    assert_eq!(serve(&["--port", "9"], &[]).listen, Listen::Port(9));
 }
 
 #[test]
@@ -93,12 +109,42 @@ fn environment_variables_are_defaults_that_flags_override() {
 }
 
 #[test]
-fn port_and_http_addr_exclude_each_other_also_through_the_environment() {
-    let both = usage_error(&["--port", "1", "--http-addr", "127.0.0.1:2"], &[]);
-    assert!(both.message.contains("exclude each other"), "{both:?}");
-    let env = usage_error(&["--port", "1"], &[("SCEP_HTTP_ADDR", "127.0.0.1:2")]);
-    assert!(env.message.contains("exclude each other"), "{env:?}");
-    let all = serve(&["--http-addr", ":8443"], &[]);
+fn listen_wins_over_port_and_either_flag_replaces_both_variables() {
+    let addr = Listen::Addr("127.0.0.1:2".into());
+    for args in [
+        ["--port", "1", "--listen", "127.0.0.1:2"],
+        ["--listen", "127.0.0.1:2", "--port", "1"],
+        ["-port", "1", "-http-addr", "127.0.0.1:2"],
+    ] {
+        assert_eq!(serve(&args, &[]).listen, addr, "{args:?}");
+    }
+    let env = [
+        ("SCEP_HTTP_ADDR", "127.0.0.1:2"),
+        ("SCEP_HTTP_LISTEN_PORT", "3"),
+    ];
+    assert_eq!(serve(&[], &env).listen, addr, "SCEP_HTTP_ADDR wins");
+    assert_eq!(
+        serve(&[], &env[1..]).listen,
+        Listen::Port(3),
+        "SCEP_HTTP_LISTEN_PORT alone"
+    );
+    assert_eq!(
+        serve(&["--port", "1"], &env).listen,
+        Listen::Port(1),
+        "a flag replaces both variables"
+    );
+    assert_eq!(
+        serve(&["--listen", "127.0.0.1:4"], &env).listen,
+        Listen::Addr("127.0.0.1:4".into())
+    );
+    let overridden = usage_error(&["--listen", "127.0.0.1:2", "--port", "x"], &[]);
+    assert!(
+        overridden
+            .message
+            .starts_with("--port x: not a valid number"),
+        "an overridden --port is still checked: {overridden:?}"
+    );
+    let all = serve(&["--listen", ":8443"], &[]);
     assert_eq!(all.listen, Listen::Addr("0.0.0.0:8443".into()));
     let v6 = serve(&["--http-addr", "[::1]:0"], &[]);
     assert_eq!(v6.listen, Listen::Addr("[::1]:0".into()));
@@ -106,7 +152,7 @@ fn port_and_http_addr_exclude_each_other_also_through_the_environment() {
 
 #[test]
 fn bad_values_and_unknown_flags_are_usage_errors() {
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (
             &["--crtvalid", "soon"],
             "--crtvalid soon: not a valid number",
@@ -119,6 +165,10 @@ fn bad_values_and_unknown_flags_are_usage_errors() {
         (
             &["--http-addr", "localhost"],
             "--http-addr localhost: expected HOST:PORT",
+        ),
+        (
+            &["--listen", "127.0.0.1"],
+            "--listen 127.0.0.1: expected HOST:PORT",
         ),
         (&["--sign-server-attrs"], "unknown flag --sign-server-attrs"),
         (&["--depot"], "--depot needs a value"),

@@ -2,8 +2,8 @@
 //! crate's client, over a bare hyper HTTP/1 client (no TLS).
 //!
 //! ```text
-//! cargo run -p mdm-examples --bin scepclient -- --server-url http://127.0.0.1:8080/scep \
-//!     --private-key key.pem --cn device-1 --challenge secret
+//! cargo run -p scep --example scepclient -- --server-url http://127.0.0.1:2016/scep \
+//!     --challenge secret --private-key key.pem --certificate client.pem --cn device-1
 //! ```
 //!
 //! Flow, as micromdm's: load or create the key, GetCACert (keeping only the
@@ -22,10 +22,7 @@ use cryptoutil::cert::{self, Certificate};
 use scep::client::{Client, Enrollment};
 use scep::message::{MessageType, Requester};
 
-// Beside this file, not in src/bin/ where Cargo would take them for binaries.
-#[path = "scepclient/args.rs"]
 mod args;
-#[path = "scepclient/identity.rs"]
 mod identity;
 
 use args::{Args, Command, USAGE};
@@ -41,7 +38,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Command::Version) => {
-            println!("scepclient (mdm-examples) {}", env!("CARGO_PKG_VERSION"));
+            println!("scepclient (scep example) {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
         Err(message) => {

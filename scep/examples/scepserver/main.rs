@@ -3,17 +3,18 @@
 //! depots keep working) at `/scep` with bare hyper.
 //!
 //! ```text
-//! cargo run -p mdm-examples --bin scepserver -- ca --init --depot depot --key-size 2048
-//! cargo run -p mdm-examples --bin scepserver -- --depot depot --http-addr 127.0.0.1:8080 --challenge secret
+//! cargo run -p scep --example scepserver -- ca --init --depot depot --key-size 2048
+//! cargo run -p scep --example scepserver -- --depot depot --listen 127.0.0.1:2016 --challenge secret
 //! ```
 //!
 //! Same subcommand, flags (as `--long` options; micromdm's `-flag` spelling
-//! works too) and environment variables as upstream; `--http-addr` is
-//! micromdm's later flag. Signers, outermost first, as upstream: the CSR
-//! verifier program, the static challenge, the CA. Unlike upstream, the
-//! CA's policy refuses renewal with a certificate it did not issue, and
-//! matches duplicate subjects whole. Exit codes: 0 done, 1 failure, 2
-//! usage error.
+//! works too) and environment variables as upstream; `--listen` (alias
+//! `--http-addr`, micromdm's later flag) overrides `--port`. Signers,
+//! outermost first, as upstream: the CSR verifier program, the static
+//! challenge, the CA. Unlike upstream, it listens on 0.0.0.0:2016 without
+//! `--listen` or `--port` (upstream: port 8080), the CA's policy refuses
+//! renewal with a certificate it did not issue, and it matches duplicate
+//! subjects whole. Exit codes: 0 done, 1 failure, 2 usage error.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,12 +24,8 @@ use scep::depot::FileDepot;
 use scep::signer::{CaSigner, ChallengeSigner, DuplicateSubjects};
 use scep::{CsrSigner, Depot, IssuancePolicy, Service, StaticChallenge};
 
-// Beside this file, not in src/bin/ where Cargo would take them for binaries.
-#[path = "scepserver/args.rs"]
 mod args;
-#[path = "scepserver/log.rs"]
 mod log;
-#[path = "scepserver/verifier.rs"]
 mod verifier;
 
 use args::{CaArgs, Command, Listen, ServeArgs};
@@ -45,7 +42,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Ok(Command::Version) => {
-            println!("scepserver (mdm-examples) {}", env!("CARGO_PKG_VERSION"));
+            println!("scepserver (scep example) {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
         Err(usage) => {
@@ -155,8 +152,8 @@ async fn listen_and_serve(listen: &Listen, log: Log, service: Arc<Service>) -> R
     let listener = match listen {
         Listen::Port(port) => {
             eprintln!(
-                "note: --port {port} listens on every interface (0.0.0.0:{port}), as micromdm's \
-                 scepserver does; use --http-addr 127.0.0.1:{port} for loopback only"
+                "note: listening on every interface (0.0.0.0:{port}), as micromdm's scepserver \
+                 does; use --listen 127.0.0.1:{port} for loopback only"
             );
             tokio::net::TcpListener::bind(("0.0.0.0", *port)).await
         }

@@ -123,7 +123,9 @@ impl SignedMessage {
     }
 
     /// Verifies every SignerInfo against the encapsulated content, or
-    /// against `detached` when the content is not encapsulated.
+    /// against `detached` when the content is not encapsulated. When both
+    /// are there they must be equal, so `verify(Some(body))` always means
+    /// "signed over `body`".
     ///
     /// Each signer's certificate must be in the message (looked up by
     /// issuer and serial number, or subject key identifier). With signed
@@ -133,6 +135,14 @@ impl SignedMessage {
     /// validated here: the caller decides which issuers it trusts.
     pub fn verify(&self, detached: Option<&[u8]>) -> Result<Vec<VerifiedSigner>> {
         let content = match (&self.content, detached) {
+            // Verifying "over `detached`" must never quietly verify other
+            // bytes: a captured signature with encapsulated content would
+            // otherwise vouch for any body.
+            (Some(content), Some(detached)) if content.as_slice() != detached => {
+                return Err(Error::InvalidSignedData(
+                    "encapsulated content differs from the given content",
+                ));
+            }
             (Some(content), _) => content.as_slice(),
             (None, Some(detached)) => detached,
             (None, None) => return Err(Error::InvalidSignedData("no content to verify")),

@@ -274,3 +274,13 @@ fn signing_time_outside_the_signer_validity_is_rejected() {
         .unwrap_err();
     assert!(matches!(err, Error::SigningTimeOutsideValidity), "{err:?}");
 }
+
+#[test]
+fn verifying_over_a_body_never_accepts_a_signature_over_other_encapsulated_content() {
+    let scratch = Scratch::new();
+    let der = openssl_signed(&scratch, &["-nodetach", "-md", "sha256"]);
+    let message = SignedMessage::from_ber(&der).unwrap();
+    let err = message.verify(Some(b"another body")).unwrap_err();
+    assert!(err.to_string().contains("differs"), "{err}");
+    message.verify(Some(&payload())).unwrap();
+}

@@ -9,8 +9,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 /// This package's example `name`, as cargo built it beside this test
 /// binary: `target/<profile>/deps/integration-…` → `target/<profile>/
-/// examples/<name>`. Examples get no `CARGO_BIN_EXE_` variable; cargo and
-/// nextest build a package's examples before running its tests.
+/// examples/<name>`. Examples get no `CARGO_BIN_EXE_` variable, and neither
+/// cargo test nor nextest builds them as programs: `./test.sh` runs
+/// `cargo build --workspace --examples` first.
 pub(crate) fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile = exe
@@ -22,9 +23,8 @@ pub(crate) fn example(name: &str) -> PathBuf {
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.is_file(),
-        "the {name} example is not built at {}: run `cargo test -p scep` or ./test.sh, which \
-         build the examples before the integration tests (or `cargo build -p scep --examples` \
-         first when selecting only `--test integration`)",
+        "the {name} example is not built at {}: run ./test.sh, or `cargo build --workspace \
+         --examples` before running the tests another way",
         path.display()
     );
     path

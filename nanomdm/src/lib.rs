@@ -2,6 +2,7 @@
 
 mod error;
 pub mod identity;
+pub mod profile;
 pub mod protocol;
 
 pub use error::{DecodeError, IdentityError};

@@ -6,3 +6,4 @@
 mod checkin;
 mod command;
 mod identity;
+mod profile;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use cryptoutil::cert::Certificate;
+use cryptoutil::cms::enveloped_data::EnvelopedMessage;
 use cryptoutil::cms::signed_data::{self, SignedDataBuilder, Signer};
 use cryptoutil::csr::Csr;
 use cryptoutil::der::{self, Encode};
@@ -158,20 +159,19 @@ impl Service {
     pub async fn pki_operation(&self, body: &[u8], now: SystemTime) -> Result<Vec<u8>> {
         let request = PkiMessage::parse(body)?;
         let responder = self.responder().await?;
-        let reply = self.decide(&request, &responder, now).await;
+        // Parsed once: decryption and the choice of reply cipher both need it.
+        let envelope = EnvelopedMessage::from_ber(&request.message_data).ok();
+        let cipher = reply_cipher(envelope.as_ref());
+        let reply = self
+            .decide(&request, envelope.as_ref(), &responder, now)
+            .await;
         let responder = Responder {
             certificate: &responder.certificate,
             key: responder.key.as_ref(),
         };
         let outcome = match &reply {
-            Reply::Certificate(issued) => Outcome::Success {
-                issued,
-                cipher: reply_cipher(&request),
-            },
-            Reply::Crl(crl) => Outcome::Crl {
-                crl,
-                cipher: reply_cipher(&request),
-            },
+            Reply::Certificate(issued) => Outcome::Success { issued, cipher },
+            Reply::Crl(crl) => Outcome::Crl { crl, cipher },
             Reply::Pending => Outcome::Pending,
             Reply::Refused(fail_info, text) => Outcome::Failure {
                 fail_info: *fail_info,
@@ -181,8 +181,15 @@ impl Service {
         message::build_cert_rep_at(&request, responder, &outcome, now)
     }
 
-    async fn decide(&self, request: &PkiMessage, responder: &Identity, now: SystemTime) -> Reply {
-        let Ok(data) = request.decrypt(&responder.certificate, responder.key.as_ref()) else {
+    async fn decide(
+        &self,
+        request: &PkiMessage,
+        envelope: Option<&EnvelopedMessage>,
+        responder: &Identity,
+        now: SystemTime,
+    ) -> Reply {
+        let decrypted = envelope.map(|e| e.decrypt(&responder.certificate, responder.key.as_ref()));
+        let Some(Ok(data)) = decrypted else {
             return Reply::Refused(
                 FailInfo::BadMessageCheck,
                 "cannot decrypt the request".into(),
@@ -336,9 +343,9 @@ impl From<Result<Decision, crate::BoxError>> for Reply {
 
 /// AES-128-CBC, unless the client encrypted with DES or 3DES: then it may
 /// not do AES, and gets DES-EDE3-CBC (never single DES).
-fn reply_cipher(request: &PkiMessage) -> ContentEncryption {
-    match request.envelope_cipher() {
-        Ok(ContentEncryption::DesCbc | ContentEncryption::DesEde3Cbc) => {
+fn reply_cipher(envelope: Option<&EnvelopedMessage>) -> ContentEncryption {
+    match envelope.map(EnvelopedMessage::content_encryption) {
+        Some(Ok(ContentEncryption::DesCbc | ContentEncryption::DesEde3Cbc)) => {
             ContentEncryption::DesEde3Cbc
         }
         _ => ContentEncryption::Aes128Cbc,

@@ -64,7 +64,7 @@ impl ClientIdentity {
         Ok(Self {
             certificate,
             source,
-            fingerprint: hex_lower(&digest),
+            fingerprint: crate::hex::encode(&digest),
         })
     }
 
@@ -165,24 +165,4 @@ fn single_header<'h>(
         .to_str()
         .map(Some)
         .map_err(|_| "header is not visible ASCII")
-}
-
-/// Lowercase hexadecimal.
-fn hex_lower(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
-        .map(char::from)
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::hex_lower;
-
-    #[test]
-    fn hex_is_lowercase_and_two_digits_per_byte() {
-        assert_eq!(hex_lower(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
-    }
 }

@@ -15,7 +15,7 @@ use plist::{Dictionary, Value};
 use serde::de::DeserializeOwned;
 
 use crate::DecodeError;
-use crate::protocol::enrollment::{EnrollmentId, EnrollmentKeys, EnrollmentType};
+use crate::protocol::enrollment::{Channel, EnrollmentKeys};
 
 pub use lifecycle::{Authenticate, CheckOut, TokenUpdate};
 pub use requests::{
@@ -94,7 +94,7 @@ pub struct Checkin {
     pub raw: Bytes,
     /// The resolved channel: normalised ID, type and, for a user channel,
     /// the parent device-channel ID (see [`EnrollmentKeys::resolve`]).
-    pub enrollment: (EnrollmentId, EnrollmentType, Option<EnrollmentId>),
+    pub channel: Channel,
 }
 
 /// Decodes a check-in body (XML or binary plist), copying it into
@@ -127,11 +127,11 @@ pub fn decode_bytes(body: Bytes) -> Result<Checkin, DecodeError> {
         reason: "top level is not a dictionary",
     })?;
     let message = decode_message(&value, dict, message_type(dict)?)?;
-    let enrollment = message.enrollment_keys().resolve()?;
+    let channel = message.enrollment_keys().resolve()?;
     Ok(Checkin {
         message,
         raw: body,
-        enrollment,
+        channel,
     })
 }
 

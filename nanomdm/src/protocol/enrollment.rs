@@ -92,9 +92,68 @@ impl EnrollmentType {
     }
 }
 
+impl std::str::FromStr for EnrollmentType {
+    type Err = DecodeError;
+
+    /// Parses nanomdm's string form (as stored in its `type` column).
+    fn from_str(kind: &str) -> Result<Self, Self::Err> {
+        Ok(match kind {
+            "Device" => Self::Device,
+            "User" => Self::User,
+            "User Enrollment (Device)" => Self::UserEnrollmentDevice,
+            "User Enrollment" => Self::UserEnrollment,
+            "Shared iPad" => Self::SharedIPad,
+            _ => {
+                return Err(DecodeError::Invalid {
+                    field: "enrollment type",
+                    reason: "not one of nanomdm's type names",
+                });
+            }
+        })
+    }
+}
+
 impl fmt::Display for EnrollmentType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A resolved channel: what a check-in or command report speaks for.
+///
+/// Port of nanomdm's `mdm.EnrollID`. The core service, storage and hooks
+/// all key on it; it is computed once per request from the message's
+/// [`EnrollmentKeys`] and never changes afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Channel {
+    /// The normalised enrollment ID (the storage key).
+    pub id: EnrollmentId,
+    /// Which kind of channel this is.
+    pub kind: EnrollmentType,
+    /// The device-channel ID of a user channel; `None` on a device channel.
+    pub parent: Option<EnrollmentId>,
+}
+
+impl Channel {
+    /// A device channel (`Device` or `User Enrollment (Device)` type) with
+    /// no parent.
+    pub fn device(id: EnrollmentId, kind: EnrollmentType) -> Self {
+        Self {
+            id,
+            kind,
+            parent: None,
+        }
+    }
+
+    /// The device-channel ID: the parent of a user channel, or the ID
+    /// itself. certauth and the bootstrap token key on it.
+    pub fn device_id(&self) -> &EnrollmentId {
+        self.parent.as_ref().unwrap_or(&self.id)
+    }
+
+    /// Whether this is a user channel.
+    pub fn is_user_channel(&self) -> bool {
+        self.parent.is_some()
     }
 }
 
@@ -160,9 +219,7 @@ impl EnrollmentKeys {
     /// [`DecodeError::Missing`] when neither UDID nor EnrollmentID is
     /// present, or when a Shared iPad user channel lacks `UserShortName`
     /// (nanomdm would store it as `UDID:`).
-    pub fn resolve(
-        &self,
-    ) -> Result<(EnrollmentId, EnrollmentType, Option<EnrollmentId>), DecodeError> {
+    pub fn resolve(&self) -> Result<Channel, DecodeError> {
         let (device, user, kind) = if let Some(udid) = non_empty(&self.udid) {
             match non_empty(&self.user_id) {
                 None => (udid, None, EnrollmentType::Device),
@@ -182,12 +239,16 @@ impl EnrollmentKeys {
             return Err(DecodeError::Missing("UDID or EnrollmentID"));
         };
         Ok(match user {
-            None => (EnrollmentId::new(device), kind, None),
-            Some(user) => (
-                EnrollmentId(format!("{device}:{user}")),
+            None => Channel {
+                id: EnrollmentId::new(device),
                 kind,
-                Some(EnrollmentId::new(device)),
-            ),
+                parent: None,
+            },
+            Some(user) => Channel {
+                id: EnrollmentId(format!("{device}:{user}")),
+                kind,
+                parent: Some(EnrollmentId::new(device)),
+            },
         })
     }
 }
@@ -212,7 +273,7 @@ mod tests {
     }
 
     fn resolved(keys: &EnrollmentKeys) -> (String, EnrollmentType, Option<String>) {
-        let (id, kind, parent) = keys.resolve().expect("resolvable keys");
+        let Channel { id, kind, parent } = keys.resolve().expect("resolvable keys");
         (
             id.into_string(),
             kind,

@@ -37,11 +37,11 @@ fn decoded(body: &[u8]) -> Checkin {
 
 /// The resolved enrollment as plain strings.
 fn ids(checkin: &Checkin) -> (String, EnrollmentType, Option<String>) {
-    let (id, kind, parent) = &checkin.enrollment;
+    let channel = &checkin.channel;
     (
-        id.to_string(),
-        *kind,
-        parent.as_ref().map(ToString::to_string),
+        channel.id.to_string(),
+        channel.kind,
+        channel.parent.as_ref().map(ToString::to_string),
     )
 }
 
@@ -184,7 +184,7 @@ fn checkout_decodes_with_topic() {
 fn initial_user_authenticate_is_not_a_digest_response() {
     let checkin = decoded(&golden("checkin_user_authenticate.plist"));
     assert_eq!(
-        checkin.enrollment.0.to_string(),
+        checkin.channel.id.to_string(),
         format!("{MAC_UDID}:{MAC_USER_ID}")
     );
     let CheckinMessage::UserAuthenticate(m) = &checkin.message else {
@@ -197,7 +197,7 @@ fn initial_user_authenticate_is_not_a_digest_response() {
 #[test]
 fn second_user_authenticate_carries_the_digest_response() {
     let checkin = decoded(&golden("checkin_user_authenticate_digest.plist"));
-    assert_eq!(checkin.enrollment.1, EnrollmentType::User);
+    assert_eq!(checkin.channel.kind, EnrollmentType::User);
     let CheckinMessage::UserAuthenticate(m) = &checkin.message else {
         panic!("not UserAuthenticate: {:?}", checkin.message);
     };

@@ -55,8 +55,8 @@ fn the_real_device_information_report_decodes_as_acknowledged() {
         report.command_uuid.as_deref(),
         Some("76eda240-5488-4989-8339-f2ae160113c4")
     );
-    assert_eq!(report.udid.as_deref(), Some(UDID));
-    assert_eq!(report.user_id, None);
+    assert_eq!(report.enrollment.udid.as_deref(), Some(UDID));
+    assert_eq!(report.enrollment.user_id, None);
     assert!(report.error_chain.is_empty());
     assert_eq!(report.raw, body);
 }
@@ -92,7 +92,7 @@ fn an_idle_report_is_idle_and_answers_no_command() {
     assert_eq!(report.status, Status::Idle);
     assert!(report.is_idle());
     assert_eq!(report.command_uuid, None);
-    assert_eq!(report.udid.as_deref(), Some(UDID));
+    assert_eq!(report.enrollment.udid.as_deref(), Some(UDID));
 }
 
 #[test]
@@ -143,9 +143,9 @@ fn an_error_report_carries_its_error_chain() {
 fn a_command_format_error_report_of_a_user_enrollment_decodes() {
     let report = report("report_command_format_error.plist");
     assert_eq!(report.status, Status::CommandFormatError);
-    assert_eq!(report.udid, None);
+    assert_eq!(report.enrollment.udid, None);
     assert_eq!(
-        report.enrollment_id.as_deref(),
+        report.enrollment.enrollment_id.as_deref(),
         Some("3A1F2B4C5D6E7F8091A2B3C4D5E6F708")
     );
     assert_eq!(report.error_chain[0].error_code, Some(12021));
@@ -155,9 +155,9 @@ fn a_command_format_error_report_of_a_user_enrollment_decodes() {
 fn a_user_channel_report_names_the_device_and_the_user() {
     let report = report("report_user_channel_acknowledged.plist");
     assert_eq!(report.status, Status::Acknowledged);
-    assert_eq!(report.udid.as_deref(), Some(UDID));
+    assert_eq!(report.enrollment.udid.as_deref(), Some(UDID));
     assert_eq!(
-        report.user_id.as_deref(),
+        report.enrollment.user_id.as_deref(),
         Some("A3C1E5F7-2B4D-4F6A-8C0E-1D3F5A7B9C2E")
     );
     assert!(!report.not_on_console);

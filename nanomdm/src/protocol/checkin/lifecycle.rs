@@ -90,14 +90,7 @@ pub struct TokenUpdate {
 impl TokenUpdate {
     /// The push token as lowercase hex, as nanomdm stores it (`token_hex`).
     pub fn token_hex(&self) -> String {
-        use std::fmt::Write as _;
-        self.token.iter().fold(
-            String::with_capacity(self.token.len() * 2),
-            |mut hex, byte| {
-                let _ = write!(hex, "{byte:02x}");
-                hex
-            },
-        )
+        crate::hex::encode(&self.token)
     }
 }
 

@@ -8,6 +8,7 @@ use plist::{Dictionary, Value};
 
 use super::{optional_string, parse_dictionary, required_string, wrong_type};
 use crate::DecodeError;
+use crate::protocol::enrollment::{Channel, EnrollmentKeys};
 
 /// The `Status` of a command report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,17 +96,11 @@ pub struct Report {
     /// `CommandUUID`: present (and non-empty) unless the status is Idle. For
     /// an Idle report it is `None` even if the device sent one.
     pub command_uuid: Option<String>,
-    /// `UDID` (a device enrollment's device channel, and beside `UserID` on
-    /// its user channel). This and the next three identity keys are plain
-    /// strings as sent, neither validated nor resolved to an enrollment ID;
-    /// they are to become the protocol's typed enrollment keys.
-    pub udid: Option<String>,
-    /// `UserID` (user channel on macOS).
-    pub user_id: Option<String>,
-    /// `EnrollmentID` (device channel of a User Enrollment).
-    pub enrollment_id: Option<String>,
-    /// `EnrollmentUserID` (user channel of a User Enrollment).
-    pub enrollment_user_id: Option<String>,
+    /// The identity keys as sent.
+    pub enrollment: EnrollmentKeys,
+    /// The channel the report speaks for, resolved from
+    /// [`Report::enrollment`].
+    pub channel: Channel,
     /// `NotOnConsole`: the user of a user-channel report is not logged in at
     /// the console. `false` when absent.
     pub not_on_console: bool,
@@ -155,7 +150,8 @@ impl Report {
 /// # Errors
 ///
 /// [`DecodeError::Plist`] if the body is not a plist;
-/// [`DecodeError::Missing`] if `Status` is absent, or `CommandUUID` is absent
+/// [`DecodeError::Missing`] if `Status` is absent, if neither `UDID` nor
+/// `EnrollmentID` names the channel, or `CommandUUID` is absent
 /// or empty in a report other than Idle; [`DecodeError::UnknownStatus`] for a
 /// `Status` not in [`Status`]; [`DecodeError::Invalid`] for a key of the
 /// wrong type.
@@ -171,13 +167,20 @@ pub fn decode_report(body: &[u8]) -> Result<Report, DecodeError> {
         Some(Value::Boolean(value)) => *value,
         Some(_) => return Err(wrong_type("NotOnConsole", "not a boolean")),
     };
+    let enrollment = EnrollmentKeys {
+        udid: optional_string(&dict, "UDID")?,
+        user_id: optional_string(&dict, "UserID")?,
+        user_short_name: optional_string(&dict, "UserShortName")?,
+        user_long_name: optional_string(&dict, "UserLongName")?,
+        enrollment_id: optional_string(&dict, "EnrollmentID")?,
+        enrollment_user_id: optional_string(&dict, "EnrollmentUserID")?,
+    };
+    let channel = enrollment.resolve()?;
     Ok(Report {
         status,
         command_uuid,
-        udid: optional_string(&dict, "UDID")?,
-        user_id: optional_string(&dict, "UserID")?,
-        enrollment_id: optional_string(&dict, "EnrollmentID")?,
-        enrollment_user_id: optional_string(&dict, "EnrollmentUserID")?,
+        enrollment,
+        channel,
         not_on_console,
         error_chain: error_chain(&dict)?,
         raw: Bytes::copy_from_slice(body),

@@ -2,10 +2,14 @@
 
 mod error;
 mod hex;
+pub mod http;
 pub mod identity;
 pub mod profile;
 pub mod protocol;
 pub mod push;
+pub mod service;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{DecodeError, IdentityError};

@@ -7,5 +7,7 @@ pub mod profile;
 pub mod protocol;
 pub mod push;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{DecodeError, IdentityError};

@@ -2,7 +2,7 @@
 //! contracts.
 //!
 //! Port of nanomdm's `storage` package. Each trait documents its contract
-//! as sentences; [`crate::testing::conformance`] (behind the `testing`
+//! as sentences; `nanomdm::testing::conformance` (behind the `testing`
 //! feature) has one test per sentence, and every backend runs it:
 //! [`MemoryStore`], [`FileStore`], and fleet-server's SQL stores.
 //!
@@ -16,6 +16,10 @@
 //! - `disable` and `clear_queue` accept user channels (nanomdm's SQL
 //!   backends fail a user-channel CheckOut with a 500).
 
+mod file;
+mod kv;
+mod memory;
+
 use std::collections::HashMap;
 use std::fmt::Debug;
 
@@ -25,6 +29,9 @@ use bytes::Bytes;
 use crate::protocol::checkin::{Authenticate, TokenUpdate, UserAuthenticate};
 use crate::protocol::command::{Report, Status};
 use crate::protocol::enrollment::{Channel, EnrollmentId};
+
+pub use file::{FileStore, FileStoreError};
+pub use memory::MemoryStore;
 
 /// A boxed backend error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

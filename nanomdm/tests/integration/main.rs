@@ -7,3 +7,4 @@ mod checkin;
 mod command;
 mod identity;
 mod profile;
+mod store;

@@ -14,6 +14,7 @@
 
 mod certauth;
 mod core;
+mod dump;
 mod hook;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ use crate::store::{BoxError, QueuedCommand, StoreError};
 
 pub use certauth::{CertAuth, CertAuthError, CertAuthOptions};
 pub use core::{Core, DeclarativeManagementHandler, TokenHandler, UserAuthenticatePolicy};
+pub use dump::Dump;
 pub use hook::{Hook, Hooked};
 
 /// What a request carries besides its message: the device identity and the

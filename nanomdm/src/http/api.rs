@@ -150,6 +150,18 @@ impl Api {
         }
     }
 
+    /// Checks HTTP Basic `nanomdm:<key>` for an endpoint the embedding
+    /// server guards with the API key itself (nanomdm's `/migration`):
+    /// `Err` holds the 401 to send.
+    #[allow(clippy::result_large_err, reason = "the error is the response to send")]
+    pub fn authorize(&self, headers: &http::HeaderMap) -> Result<(), Response<Bytes>> {
+        if self.authorized(headers) {
+            Ok(())
+        } else {
+            Err(unauthorized())
+        }
+    }
+
     /// Checks HTTP Basic `nanomdm:<key>` in constant time.
     fn authorized(&self, headers: &http::HeaderMap) -> bool {
         let Some(credentials) = headers

@@ -63,8 +63,8 @@ pub trait TokenHandler: Send + Sync + fmt::Debug {
 /// - UserAuthenticate: per [`UserAuthenticatePolicy`];
 /// - DeclarativeManagement, GetToken: the configured handlers.
 ///
-/// Per report: store it, then serve the next command, skipping NotNow'd
-/// commands right after a NotNow.
+/// Per report: store it, then serve the next command. Commands the channel
+/// answered NotNow are served again only in answer to an Idle.
 #[derive(Clone)]
 pub struct Core {
     store: Arc<dyn ServiceStore>,
@@ -252,7 +252,11 @@ impl Service for Core {
             ),
             Err(e) => return Err(e.into()),
         }
-        let skip_not_now = report.status == Status::NotNow;
+        // NotNow'd commands wait for the device's next Idle, which is how it
+        // says conditions changed. nanomdm skips them only right after the
+        // NotNow, so a device working through other commands is served the
+        // deferred one again after each, and defers it again each time.
+        let skip_not_now = report.status != Status::Idle;
         Ok(self.store.next_command(channel, skip_not_now).await?)
     }
 }

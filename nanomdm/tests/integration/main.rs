@@ -3,8 +3,12 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
+mod api;
 mod checkin;
 mod command;
+mod harness;
 mod identity;
+mod malformed;
+mod mdm;
 mod profile;
 mod store;

@@ -4,8 +4,11 @@
 
 use std::sync::Arc;
 
-use nanomdm::store::{AllStorage, CheckinStore, FileStore, FileStoreError};
-use nanomdm::testing::{authenticate, device_channel, token_update};
+use nanomdm::store::{
+    AllStorage, BootstrapTokenStore, CheckinStore, CommandQueue, FileStore, FileStoreError,
+    MemoryStore,
+};
+use nanomdm::testing::{authenticate, command, device_channel, token_update};
 use tempfile::TempDir;
 
 fn fresh_file_store() -> (Arc<FileStore>, TempDir) {
@@ -82,4 +85,51 @@ async fn a_file_store_writes_nothing_outside_its_directory_and_only_safe_names()
     }
     let enrollment = store.enrollment(&channel.id).await.unwrap().unwrap();
     assert_eq!(enrollment.channel, channel);
+}
+
+#[tokio::test]
+async fn an_id_listed_twice_in_one_enqueue_is_queued_once() {
+    let store = MemoryStore::new();
+    let channel = device_channel("5E2B0C7A-93D4-5F61-8A0B-C1D2E3F40516");
+    let message = token_update(&channel, b"token", "magic");
+    store
+        .store_token_update(&channel, &message.message, &message.raw)
+        .await
+        .unwrap();
+    let ids = [channel.id.clone(), channel.id.clone()];
+    store
+        .enqueue_command(&ids, &command("ONCE", "DeviceInformation", 0))
+        .await
+        .unwrap();
+    assert_eq!(store.queue(&channel.id).await.unwrap().len(), 1);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_file_store_keeps_its_files_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let (store, _dir) = fresh_file_store();
+    let channel = device_channel("5E2B0C7A-93D4-5F61-8A0B-C1D2E3F40516");
+    store
+        .store_bootstrap_token(&channel, Some(b"secret"))
+        .await
+        .unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(store.path()), 0o700);
+    let mut pending = vec![store.path().to_owned()];
+    let mut files = 0;
+    while let Some(path) = pending.pop() {
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                assert_eq!(mode(&path), 0o700, "{}", path.display());
+                pending.push(path);
+            } else if !path.ends_with(".lock") {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                files += 1;
+            }
+        }
+    }
+    assert_eq!(files, 1, "the bootstrap token");
 }

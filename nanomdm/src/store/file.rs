@@ -2,7 +2,7 @@
 
 mod dir;
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -41,8 +41,10 @@ pub struct FileStore {
 }
 
 impl FileStore {
-    /// Opens the store in `dir`, creating the directory if needed; the data
-    /// of earlier runs is kept.
+    /// Opens the store in `dir`, creating the directory (mode 0700 on Unix)
+    /// if needed; the data of earlier runs is kept. Files are created with
+    /// mode 0600: push certificate keys and bootstrap tokens are stored
+    /// unencrypted.
     ///
     /// # Errors
     ///
@@ -51,7 +53,7 @@ impl FileStore {
     /// created or locked.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, FileStoreError> {
         let path = dir.as_ref().to_owned();
-        fs::create_dir_all(&path).map_err(FileStoreError::io("create", &path))?;
+        dir::create_private_dir(&path)?;
         let lock_path = path.join(LOCK_FILE);
         let lock = OpenOptions::new()
             .create(true)

@@ -104,8 +104,9 @@ impl Kv {
 
     /// The backend, exclusively for one call.
     fn lock(&self) -> MutexGuard<'_, Box<dyn Backend>> {
-        // A panic while the lock was held cannot have left a backend value
-        // torn (every write replaces a whole value), so go on.
+        // A panic while the lock was held leaves at worst one call half
+        // applied (every write replaces a whole value), as a crash of a
+        // persistent store can; later calls cope with that, so go on.
         self.backend.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -131,7 +131,7 @@ impl Backend for DirBackend {
     fn put(&mut self, key: &[String], value: &[u8]) -> Result<()> {
         let path = self.path(key)?;
         let dir = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir).map_err(FileStoreError::io("create", dir))?;
+        create_private_dir(dir)?;
         Ok(write_atomic(dir, &path, value)?)
     }
 
@@ -157,6 +157,18 @@ impl Backend for DirBackend {
     }
 }
 
+/// Creates `dir` and its missing parents, readable by the owner only:
+/// push certificate keys and bootstrap tokens live here.
+pub(super) fn create_private_dir(dir: &Path) -> Result<(), FileStoreError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(FileStoreError::io("create", dir))
+}
+
 /// Writes `value` to `path` in `dir` atomically: a temporary file in
 /// `dir`, fsync, rename, then fsync of `dir`. Readers see the old value or
 /// the new one, never a part.
@@ -180,7 +192,6 @@ fn write_atomic(dir: &Path, path: &Path, value: &[u8]) -> Result<(), FileStoreEr
 fn write_new(path: &Path, value: &[u8]) -> Result<(), FileStoreError> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
-    // Push certificate keys and bootstrap tokens live here.
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options

@@ -51,6 +51,9 @@ struct Args {
     /// PEM file of the CA certificate(s) that issue device identities.
     #[arg(long)]
     ca: PathBuf,
+    /// PEM file of intermediate CA certificates between --ca and devices.
+    #[arg(long)]
+    intermediate: Option<PathBuf>,
     /// API key: enables /v1/ with HTTP Basic user "nanomdm".
     #[arg(long, env = "NANOMDM_API")]
     api: Option<String>,
@@ -146,16 +149,29 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .context("serving")
 }
 
-/// The configured CA certificates; at least one is required.
+/// The configured CA certificates; at least one root is required.
 fn trust_store(args: &Args) -> anyhow::Result<TrustStore> {
-    let pem = std::fs::read_to_string(&args.ca)
-        .with_context(|| format!("reading --ca {}", args.ca.display()))?;
-    let cas = cryptoutil::cert::from_pem(&pem)
-        .with_context(|| format!("parsing --ca {}", args.ca.display()))?;
-    if cas.is_empty() {
-        bail!("--ca {} holds no certificate", args.ca.display());
+    let roots = certificates("--ca", &args.ca)?;
+    let intermediates = match &args.intermediate {
+        Some(path) => certificates("--intermediate", path)?,
+        None => Vec::new(),
+    };
+    Ok(TrustStore::new(roots).with_intermediates(intermediates))
+}
+
+/// The certificates of a PEM file given with `flag`; at least one.
+fn certificates(
+    flag: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<cryptoutil::cert::Certificate>> {
+    let pem = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {flag} {}", path.display()))?;
+    let certificates = cryptoutil::cert::from_pem(&pem)
+        .with_context(|| format!("parsing {flag} {}", path.display()))?;
+    if certificates.is_empty() {
+        bail!("{flag} {} holds no certificate", path.display());
     }
-    Ok(TrustStore::new(cas))
+    Ok(certificates)
 }
 
 /// The core service with the configured UserAuthenticate policy.

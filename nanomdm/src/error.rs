@@ -53,7 +53,11 @@ pub enum IdentityError {
     /// The certificate is not issued by any configured CA.
     #[error("client certificate not issued by a trusted CA")]
     UntrustedIssuer,
-    /// The certificate is not valid at the time of the request.
+    /// The certificate (or its chain) is not valid at the time of the
+    /// request.
     #[error("client certificate expired or not yet valid")]
     Expired,
+    /// The certificate's ExtendedKeyUsage excludes client authentication.
+    #[error("client certificate not usable for client authentication")]
+    NotForClientAuth,
 }

@@ -30,7 +30,7 @@ use crate::IdentityError;
 
 pub use proxy::from_proxy_header;
 pub use signature::{MDM_SIGNATURE, from_mdm_signature, parse_mdm_signature};
-pub use trust::TrustStore;
+pub use trust::{MAX_INTERMEDIATES, TrustStore};
 
 /// Where a request's identity certificate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

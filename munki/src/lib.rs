@@ -3,6 +3,7 @@
 pub mod catalog;
 mod dict;
 mod error;
+pub mod http;
 pub mod manifest;
 pub mod pkginfo;
 pub mod repo;

@@ -5,4 +5,6 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
+mod http;
 mod repo;
+mod support;

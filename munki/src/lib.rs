@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bootstrap;
 pub mod catalog;
 mod dict;
 mod error;

@@ -63,6 +63,7 @@ macro_rules! plist_dict {
             type Error = $crate::Error;
 
             fn try_from(mut dict: plist::Dictionary) -> Result<Self, Self::Error> {
+                $crate::dict::reject_uids(&dict)?;
                 Ok(Self {
                     $($field: $crate::dict::take(&mut dict, $key)?,)*
                     other: dict,
@@ -99,6 +100,24 @@ macro_rules! plist_dict {
     };
 }
 pub(crate) use plist_dict;
+
+/// Refuses keyed-archiver UIDs anywhere in `dict`: Munki never writes them
+/// and an XML plist cannot hold them, so accepting one from a binary plist
+/// would make the value impossible to write back.
+pub(crate) fn reject_uids(dict: &Dictionary) -> Result<(), Error> {
+    fn has_uid(value: &Value) -> bool {
+        match value {
+            Value::Uid(_) => true,
+            Value::Array(items) => items.iter().any(has_uid),
+            Value::Dictionary(dict) => dict.values().any(has_uid),
+            _ => false,
+        }
+    }
+    if dict.values().any(has_uid) {
+        return Err(Error::Uid);
+    }
+    Ok(())
+}
 
 /// Encodes `value` as an XML plist.
 pub(crate) fn to_xml<T: Serialize>(value: &T) -> Vec<u8> {

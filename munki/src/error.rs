@@ -14,6 +14,10 @@ pub enum Error {
     /// The bytes are not a property list of the expected shape.
     #[error("malformed property list")]
     Plist(#[source] plist::Error),
+    /// The plist holds a keyed-archiver UID, which no Munki plist has and
+    /// XML cannot represent.
+    #[error("property list contains a UID")]
+    Uid,
     /// A key Munki defines holds a value of the wrong type.
     #[error("key {key} has the wrong type")]
     Key {

@@ -266,3 +266,19 @@ async fn the_primary_manifest_is_the_first_candidate_that_exists_and_parses() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_binary_plist_with_a_uid_is_refused_rather_than_unwritable() {
+    let mut dict = plist::Dictionary::new();
+    dict.insert("catalogs".into(), Value::Array(vec!["production".into()]));
+    dict.insert(
+        "x".into(),
+        Value::Array(vec![Value::Uid(plist::Uid::new(1))]),
+    );
+    let mut binary = Vec::new();
+    Value::Dictionary(dict)
+        .to_writer_binary(&mut binary)
+        .unwrap();
+    assert!(matches!(Manifest::from_bytes(&binary), Err(Error::Uid)));
+    assert!(crate::Catalog::from_bytes(&binary).is_err());
+}

@@ -1,9 +1,18 @@
-//! Munki repository model and package server, and what an MDM needs to
-//! bootstrap Munki.
-//!
-//! This crate will hold manifest, catalog and pkginfo types, a `Repo` trait
-//! with filesystem and memory backends, `makecatalogs`, the repository's HTTP
-//! semantics (conditional GET, byte ranges) as a thin adapter, and the
-//! InstallApplication manifest and ManagedInstalls profile used to install and
-//! configure Munki after enrollment. It has no code yet; the work is tracked in
-//! the project's issue "munki: Munki repository and package server library".
+#![doc = include_str!("../README.md")]
+
+pub mod bootstrap;
+pub mod catalog;
+mod dict;
+mod error;
+pub mod http;
+pub mod manifest;
+pub mod pkginfo;
+pub mod repo;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use catalog::{Catalog, IconHashes};
+pub use error::{BoxError, Error, Result, StoreError};
+pub use manifest::{ConditionalItem, Manifest};
+pub use pkginfo::Pkginfo;
+pub use repo::{FileRepo, MemoryRepo, Repo, ResourceKind, ResourcePath};

@@ -7,4 +7,6 @@ mod checkin;
 mod command;
 mod identity;
 mod profile;
+#[cfg(feature = "apns")]
+mod push;
 mod store;

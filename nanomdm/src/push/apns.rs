@@ -11,6 +11,19 @@
 //! dying connection is retried once on a fresh one (a duplicate MDM push
 //! only wakes the device twice). There is no other retry: what to do about
 //! 429 or 5xx answers is the caller's decision.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use nanomdm::push::PushService;
+//! use nanomdm::push::apns::{ApnsConfig, ApnsFactory};
+//! use nanomdm::store::AllStorage;
+//!
+//! fn pusher(store: Arc<dyn AllStorage>) -> PushService {
+//!     let apns = ApnsFactory::new(ApnsConfig::default());
+//!     PushService::new(store.clone(), store, Arc::new(apns))
+//! }
+//! ```
 
 mod connection;
 

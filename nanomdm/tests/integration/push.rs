@@ -1,24 +1,23 @@
 //! The `apns` client against a fake APNs on loopback (HTTP/2 over TLS,
 //! client certificate required): headers and body, refusals, one
 //! multiplexed connection, bounded concurrency, reconnects, and the push
-//! service end to end.
+//! service over a `MemoryStore` end to end.
 
 mod fake_apns;
 mod pki;
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use async_trait::async_trait;
 use http::Uri;
 use nanomdm::protocol::enrollment::EnrollmentId;
 use nanomdm::push::apns::{ApnsClient, ApnsConfig, ApnsError, ApnsFactory, RootCertStore};
 use nanomdm::push::{
     ApnsReason, Notification, PushCertificate, PushError, PushProvider, PushService, Pusher,
 };
-use nanomdm::store::{PushCert, PushCertStore, PushInfo, PushStore, StoreError};
+use nanomdm::store::{CheckinStore, MemoryStore, PushCertStore};
+use nanomdm::testing;
 use rustls::pki_types::CertificateDer;
 
 use self::fake_apns::{BAD_TOKEN, Expected, FakeApns, GONE_AT_MS, GONE_TOKEN};
@@ -237,87 +236,87 @@ fn a_base_url_that_is_not_https_is_refused() {
     }
 }
 
-/// Test double for the push stores (the crate's stores live elsewhere).
-#[derive(Debug, Default)]
-struct FakeStore {
-    infos: HashMap<EnrollmentId, PushInfo>,
-    cert: Mutex<Option<(PushCert, u64)>>,
-}
-
-#[async_trait]
-impl PushStore for FakeStore {
-    async fn push_info(
-        &self,
-        ids: &[EnrollmentId],
-    ) -> Result<HashMap<EnrollmentId, PushInfo>, StoreError> {
-        Ok(ids
-            .iter()
-            .filter_map(|id| Some((id.clone(), self.infos.get(id)?.clone())))
-            .collect())
+/// A MemoryStore with a token-updated enrollment per `(udid, token)`.
+async fn enrolled_store(devices: &[(&str, Vec<u8>)]) -> Arc<MemoryStore> {
+    let store = Arc::new(MemoryStore::new());
+    for (udid, token) in devices {
+        let update = testing::token_update(
+            &testing::device_channel(udid),
+            token,
+            &format!("magic-{}", hex(token)),
+        );
+        store
+            .store_token_update(&update.channel, &update.message, &update.raw)
+            .await
+            .unwrap();
     }
-}
-
-#[async_trait]
-impl PushCertStore for FakeStore {
-    async fn store_push_cert(&self, cert: &PushCert) -> Result<u64, StoreError> {
-        let mut slot = self.cert.lock().unwrap();
-        let token = slot.as_ref().map_or(1, |(_, t)| t + 1);
-        *slot = Some((cert.clone(), token));
-        Ok(token)
-    }
-
-    async fn push_cert(&self, topic: &str) -> Result<Option<(PushCert, u64)>, StoreError> {
-        let slot = self.cert.lock().unwrap();
-        Ok(slot.clone().filter(|(cert, _)| cert.topic == topic))
-    }
-
-    async fn is_push_cert_stale(&self, _topic: &str, stale_token: u64) -> Result<bool, StoreError> {
-        let slot = self.cert.lock().unwrap();
-        Ok(slot.as_ref().is_none_or(|(_, t)| *t != stale_token))
-    }
-}
-
-#[tokio::test]
-async fn the_push_service_pushes_enrollments_through_apns() {
-    let fake = fake().await;
-    let mut store = FakeStore::default();
-    for (id, first, enabled) in [
-        ("good", 0x09, true),
-        ("bad", BAD_TOKEN, true),
-        ("gone", GONE_TOKEN, true),
-        ("disabled", 0x0a, false),
-    ] {
-        let n = notification(token(first, 1));
-        let info = PushInfo {
-            topic: n.topic,
-            push_magic: n.push_magic,
-            token: n.token,
-            enabled,
-        };
-        store.infos.insert(EnrollmentId::new(id), info);
-    }
-    let store = Arc::new(store);
     store
         .store_push_cert(&pki().push_certificate().to_push_cert())
         .await
         .unwrap();
-    let factory = Arc::new(ApnsFactory::new(config(&fake, pki())));
-    let service = PushService::new(store.clone(), store, factory)
-        .with_clock(|| SystemTime::UNIX_EPOCH + Duration::from_secs(NOW_SECS));
-    let ids: Vec<_> = ["good", "bad", "gone", "disabled", "unknown"]
-        .into_iter()
-        .map(EnrollmentId::new)
-        .collect();
-    let results = guard(service.push(&ids)).await.unwrap();
+    store
+}
+
+fn service(fake: &FakeApns, store: &Arc<MemoryStore>) -> PushService {
+    let factory = Arc::new(ApnsFactory::new(config(fake, pki())));
+    PushService::new(store.clone(), store.clone(), factory)
+        .with_clock(|| SystemTime::UNIX_EPOCH + Duration::from_secs(NOW_SECS))
+}
+
+fn ids(names: &[&str]) -> Vec<EnrollmentId> {
+    names.iter().map(|n| EnrollmentId::new(*n)).collect()
+}
+
+#[tokio::test]
+async fn the_push_service_pushes_enrollments_of_a_store_through_apns() {
+    let fake = fake().await;
+    let store = enrolled_store(&[
+        ("GOOD", token(0x09, 1)),
+        ("BAD", token(BAD_TOKEN, 1)),
+        ("GONE", token(GONE_TOKEN, 1)),
+        ("DISABLED", token(0x0a, 1)),
+    ])
+    .await;
+    // What the core service does on Authenticate (re-enrollment) or
+    // CheckOut: no pushes until the next TokenUpdate.
+    store
+        .disable(&testing::device_channel("DISABLED"))
+        .await
+        .unwrap();
+    let service = service(&fake, &store);
+    let results = guard(service.push(&ids(&["GOOD", "BAD", "GONE", "DISABLED", "UNKNOWN"])))
+        .await
+        .unwrap();
     let result = |id: &str| results[&EnrollmentId::new(id)].as_ref();
-    let good = result("good").unwrap();
+    let good = result("GOOD").unwrap();
     assert_eq!(good.apns_id, format!("apns-{}", hex(&token(0x09, 1))));
-    let bad = result("bad").unwrap_err();
+    let bad = result("BAD").unwrap_err();
     assert_eq!(bad.apns_reason(), Some(&ApnsReason::BadDeviceToken));
-    let gone = result("gone").unwrap_err();
+    let gone = result("GONE").unwrap_err();
     assert_eq!(gone.apns_reason(), Some(&ApnsReason::Unregistered));
-    assert!(matches!(result("disabled"), Err(PushError::Disabled)));
-    assert!(matches!(result("unknown"), Err(PushError::NotEnrolled)));
+    assert!(matches!(result("DISABLED"), Err(PushError::Disabled)));
+    assert!(matches!(result("UNKNOWN"), Err(PushError::NotEnrolled)));
     assert_eq!(fake.seen().len(), 3);
     assert_eq!(fake.connections(), 1);
+}
+
+#[tokio::test]
+async fn a_certificate_renewed_by_another_replica_is_used_on_the_next_push() {
+    let fake = fake().await;
+    let store = enrolled_store(&[("MAC", token(0x0b, 1))]).await;
+    let this_replica = service(&fake, &store);
+    let first = guard(this_replica.push(&ids(&["MAC"]))).await.unwrap();
+    assert!(first[&EnrollmentId::new("MAC")].is_ok(), "{first:?}");
+    let again = guard(this_replica.push(&ids(&["MAC"]))).await.unwrap();
+    assert!(again[&EnrollmentId::new("MAC")].is_ok(), "{again:?}");
+    assert_eq!(fake.connections(), 1, "the cached client was not reused");
+    // Another replica stores the renewed certificate in the shared store
+    // (`PUT /v1/pushcert`): this one must build a new client for it.
+    store
+        .store_push_cert(&pki().push_certificate().to_push_cert())
+        .await
+        .unwrap();
+    let after = guard(this_replica.push(&ids(&["MAC"]))).await.unwrap();
+    assert!(after[&EnrollmentId::new("MAC")].is_ok(), "{after:?}");
+    assert_eq!(fake.connections(), 2);
 }

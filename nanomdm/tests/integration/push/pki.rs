@@ -15,7 +15,9 @@ use cryptoutil::x509_cert::ext::pkix::name::GeneralName;
 use cryptoutil::{PrivateKey, RsaPrivateKey};
 use nanomdm::push::PushCertificate;
 
-pub(super) const TOPIC: &str = "com.apple.mgmt.External.5f2e8c1a-0000-4000-8000-00000000a9a5";
+/// The topic of the test check-ins, so `testing::token_update` enrollments
+/// are pushed with this certificate.
+pub(super) const TOPIC: &str = nanomdm::testing::TEST_TOPIC;
 
 pub(super) struct Pki {
     pub(super) server_ca_der: Vec<u8>,

@@ -1,13 +1,42 @@
 //! APNs push: waking enrolled devices so they check for commands.
 //!
-//! Port of nanomdm's `push` package. [`Pusher`] is what the API and the
+//! Port of nanomdm's `push` packages. [`Pusher`] is what the API and the
 //! embedding server call; [`NoopPusher`] is the do-nothing seam for
 //! deployments without push.
+//!
+//! - [`PushService`] is the real [`Pusher`]: it resolves enrollment IDs to
+//!   push info, groups them by topic and hands each group to a
+//!   [`PushProvider`] made by a [`PushProviderFactory`] from the topic's
+//!   stored [`PushCertificate`] (cached until the certificate changes).
+//! - [`Notification`] is one push as APNs wants it (headers, the exact
+//!   `{"mdm":"<PushMagic>"}` body) and [`parse_response`] reads APNs'
+//!   answer, with the refusal [`ApnsReason`] as a type.
+//! - [`PushCertificate`] parses and checks an uploaded certificate and key
+//!   (`PUT /v1/pushcert`).
+//! - Behind the `apns` feature, `apns::ApnsFactory` is a ready provider:
+//!   hyper HTTP/2 over rustls with the push certificate as client
+//!   certificate.
+
+#[cfg(feature = "apns")]
+pub mod apns;
+mod certificate;
+mod notification;
+mod reason;
+mod service;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
+
+pub use certificate::{KeyFormat, PushCertError, PushCertificate};
+pub use notification::{
+    APNS_EXPIRATION, APNS_ID, APNS_PRIORITY, APNS_PUSH_TYPE, APNS_TOPIC, Notification,
+    RequestError, parse_response,
+};
+pub use reason::ApnsReason;
+pub use service::{Clock, DEFAULT_EXPIRATION, PushProvider, PushProviderFactory, PushService};
 
 use crate::protocol::enrollment::EnrollmentId;
 use crate::store::{BoxError, StoreError};
@@ -49,10 +78,10 @@ pub enum PushError {
         /// The HTTP status APNs answered.
         status: u16,
         /// APNs' `reason`, e.g. `BadDeviceToken` or `Unregistered`.
-        reason: String,
-        /// For `Unregistered` (410): when APNs last knew the token valid, in
-        /// milliseconds since the epoch.
-        timestamp: Option<u64>,
+        reason: ApnsReason,
+        /// For `Unregistered` (410): when APNs learnt that the token is no
+        /// longer valid.
+        timestamp: Option<SystemTime>,
     },
     /// The connection to APNs failed.
     #[error("APNs connection failed")]
@@ -60,6 +89,17 @@ pub enum PushError {
     /// Reading push info or the push certificate failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl PushError {
+    /// APNs' reason when APNs refused the push, so callers can react (e.g.
+    /// stop pushing an [`ApnsReason::Unregistered`] device).
+    pub fn apns_reason(&self) -> Option<&ApnsReason> {
+        match self {
+            Self::Apns { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
 }
 
 /// One result per requested enrollment.

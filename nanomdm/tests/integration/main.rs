@@ -11,4 +11,6 @@ mod identity;
 mod malformed;
 mod mdm;
 mod profile;
+#[cfg(feature = "apns")]
+mod push;
 mod store;

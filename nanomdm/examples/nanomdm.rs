@@ -9,7 +9,8 @@
 //! Routes: `/mdm` (check-ins and command reports, told apart by content
 //! type; command reports only with `--checkin`), `/checkin` (with
 //! `--checkin`), `/v1/enqueue/{ids}`, `/v1/push/{ids}`, `/v1/pushcert`
-//! (with `--api`), `/version`. TLS is terminated in front of it, as with
+//! (with `--api`), `/migration` (with `--migration`), `/version`. Pushes go
+//! to APNs with the certificate uploaded to `/v1/pushcert`. TLS is terminated in front of it, as with
 //! nanomdm: devices identify with `Mdm-Signature`, or with the certificate
 //! a TLS-terminating proxy puts in `--cert-header`.
 
@@ -26,7 +27,8 @@ use mdm_examples::{Handler, plain, serve_http};
 use nanomdm::http::MdmHandler;
 use nanomdm::http::api::Api;
 use nanomdm::identity::{ExtractConfig, TrustStore};
-use nanomdm::push::{NoopPusher, Pusher};
+use nanomdm::push::apns::{ApnsConfig, ApnsFactory};
+use nanomdm::push::{PushService, Pusher};
 use nanomdm::service::{
     CertAuth, CertAuthOptions, Core, Dump, Hooked, Service, UserAuthenticatePolicy,
 };
@@ -85,6 +87,10 @@ struct Args {
     /// nano2nano sends them.
     #[arg(long, requires = "api")]
     migration: bool,
+    /// APNs base URL (the production service by default; the development
+    /// one is https://api.sandbox.push.apple.com).
+    #[arg(long, default_value = nanomdm::push::apns::PRODUCTION_URL)]
+    push_url: http::Uri,
 }
 
 fn main() -> ExitCode {
@@ -124,7 +130,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         None => ExtractConfig::new(),
     };
     let mdm = MdmHandler::new(service, extract, trust);
-    let pusher: Arc<dyn Pusher> = Arc::new(NoopPusher);
+    // Push certificates are uploaded through PUT /v1/pushcert and read from
+    // the store on each push, so a renewal needs no restart.
+    let factory = ApnsFactory::new(ApnsConfig::with_base_url(args.push_url.clone()));
+    let pusher: Arc<dyn Pusher> = Arc::new(PushService::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(factory),
+    ));
     let api = args
         .api
         .as_ref()

@@ -9,13 +9,14 @@
 //! The embedding server mounts [`Api::handle`] under a prefix of its
 //! choosing (nanomdm uses `/v1/`) and passes the path after it.
 
+mod push_cert;
 mod result;
 
 use std::sync::Arc;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http::{Request, Response, StatusCode, header};
+use http::{Method, Request, Response, StatusCode, header};
 
 use crate::protocol::command::Command;
 use crate::protocol::enrollment::EnrollmentId;
@@ -65,7 +66,7 @@ impl Api {
     }
 
     /// Answers an API request; `path` is the part after the mount prefix:
-    /// `enqueue/{ids}` or `push/{ids}`.
+    /// `enqueue/{ids}`, `push/{ids}` or `pushcert`.
     pub async fn handle(&self, path: &str, request: Request<Bytes>) -> Response<Bytes> {
         if !self.authorized(request.headers()) {
             return unauthorized();
@@ -81,6 +82,7 @@ impl Api {
         match path {
             "enqueue" => self.enqueue("", request.into_body(), false).await,
             "push" => self.push("").await,
+            "pushcert" => self.push_cert(request).await,
             _ => result::text(StatusCode::NOT_FOUND, "no such API endpoint"),
         }
     }
@@ -147,6 +149,23 @@ impl Api {
                 }
             }
             Err(e) => result.push_error = Some(e.to_string()),
+        }
+    }
+
+    /// `PUT /pushcert` stores the PEM certificate and key of the body;
+    /// `GET /pushcert?topic=` reports a stored one. Both answer
+    /// `{"topic", "not_after"}`, or `{"error"}`.
+    pub async fn push_cert(&self, request: Request<Bytes>) -> Response<Bytes> {
+        match *request.method() {
+            Method::PUT => push_cert::put(self.store.as_ref(), request.body()).await,
+            Method::GET => push_cert::get(self.store.as_ref(), request.uri().query()).await,
+            _ => {
+                let mut response = result::text(StatusCode::METHOD_NOT_ALLOWED, "use PUT or GET");
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, http::HeaderValue::from_static("GET, PUT"));
+                response
+            }
         }
     }
 

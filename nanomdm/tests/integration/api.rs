@@ -149,3 +149,79 @@ async fn version_answers_without_authentication() {
 fn nanomdm_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A push certificate for `topic` (self-signed: the API checks the pair
+/// and the topic, not the issuer) and its PEM upload with `key_pem`.
+fn push_cert_upload(topic: &str, key_pem: Option<String>) -> (String, String) {
+    let key = cryptoutil::RsaPrivateKey::generate(2048).unwrap();
+    let subject = format!("UID={topic},CN=APSP:test,C=US").parse().unwrap();
+    let profile = cryptoutil::cert::CertificateProfile::new(365).unwrap();
+    let certificate = cryptoutil::cert::self_signed(subject, &key, &profile).unwrap();
+    let cert_pem = cryptoutil::cert::to_pem(&certificate).unwrap();
+    let key_pem = key_pem.unwrap_or_else(|| key.to_pkcs8_pem());
+    (format!("{cert_pem}{key_pem}"), key.to_pkcs8_pem())
+}
+
+#[tokio::test]
+async fn an_uploaded_push_certificate_is_reported_by_topic() {
+    let server = Harness::new();
+    let topic = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555";
+    let (upload, _) = push_cert_upload(topic, None);
+    let request = authorized("PUT", "/v1/pushcert", upload.as_bytes());
+    let response = server.api.handle("pushcert", request).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", text(&response));
+    let put = json(&response);
+    assert_eq!(put["topic"], topic);
+    let not_after = put["not_after"].as_str().unwrap().to_owned();
+    assert!(
+        not_after.ends_with('Z') && not_after.len() == 20,
+        "{not_after}"
+    );
+
+    let uri = format!("/v1/pushcert?topic={topic}");
+    let response = server
+        .api
+        .handle("pushcert", authorized("GET", &uri, b""))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json(&response)["topic"], topic);
+    assert_eq!(json(&response)["not_after"], not_after.as_str());
+}
+
+#[tokio::test]
+async fn a_push_certificate_with_another_key_is_refused_with_400() {
+    let server = Harness::new();
+    let topic = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555";
+    let (_, other_key) = push_cert_upload(topic, None);
+    let (upload, _) = push_cert_upload(topic, Some(other_key));
+    let request = authorized("PUT", "/v1/pushcert", upload.as_bytes());
+    let response = server.api.handle("pushcert", request).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(json(&response)["error"].is_string());
+    let uri = format!("/v1/pushcert?topic={topic}");
+    let response = server
+        .api
+        .handle("pushcert", authorized("GET", &uri, b""))
+        .await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn a_push_certificate_for_a_non_mdm_topic_is_refused_and_get_needs_a_topic() {
+    let server = Harness::new();
+    let (upload, _) = push_cert_upload("com.example.app", None);
+    let request = authorized("PUT", "/v1/pushcert", upload.as_bytes());
+    let response = server.api.handle("pushcert", request).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = server
+        .api
+        .handle("pushcert", authorized("GET", "/v1/pushcert", b""))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(&response)["error"], "missing topic");
+    let response = server
+        .api
+        .handle("pushcert", authorized("DELETE", "/v1/pushcert", b""))
+        .await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+}

@@ -7,6 +7,7 @@
 //! certificate, and a MIME-like plaintext wrapping the token JSON between
 //! `-----BEGIN MESSAGE-----` and `-----END MESSAGE-----`.
 
+mod exchange;
 mod message;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use cryptoutil::x509_cert::Certificate;
 use cryptoutil::{ContentEncryption, PrivateKey, RsaPrivateKey};
 use serde::{Deserialize, Serialize};
 
+pub use self::exchange::{finalize_token, stage_key_pair};
 pub use self::message::{unwrap_smime, unwrap_token_message, wrap_smime, wrap_token_message};
 use crate::error::TokenError;
 use crate::timestamp;

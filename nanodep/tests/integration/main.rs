@@ -4,4 +4,5 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
+mod store;
 mod token_files;

@@ -98,3 +98,141 @@ fn openssl_decrypts_what_token_pki_encrypts() {
     let tokens = token_pki::unwrap_token_message(&out.stdout).unwrap();
     assert_eq!(tokens, expected());
 }
+
+mod exchange {
+    use std::time::SystemTime;
+
+    use cryptoutil::ContentEncryption;
+    use nanodep::store::{AuthTokensStore, TokenPkiStore};
+    use nanodep::token_pki::{self, encrypt_token, finalize_token, stage_key_pair};
+    use nanodep::{Error, MemoryStore, OAuth1Tokens, StoreError, TokenError};
+
+    fn tokens(ck: &str) -> OAuth1Tokens {
+        OAuth1Tokens {
+            consumer_key: ck.into(),
+            consumer_secret: "CS".into(),
+            access_token: "AT".into(),
+            access_secret: "AS".into(),
+            access_token_expiry: None,
+        }
+    }
+
+    fn apple_encrypts(pair: &token_pki::KeyPair, tokens: &OAuth1Tokens) -> Vec<u8> {
+        let (certificate, _) = pair.load().unwrap();
+        encrypt_token(tokens, &certificate, ContentEncryption::Aes128Cbc).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_staged_key_becomes_current_only_once_a_token_decrypts_with_it() {
+        let store = MemoryStore::new();
+        let now = SystemTime::now();
+        let pair = stage_key_pair(&store, "dep1", "depserver", 1, now)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.retrieve_current_token_pki("dep1").await,
+            Err(StoreError::NotFound)
+        ));
+        let garbage = b"Content-Type: application/pkcs7-mime\n\nMIAGCSqG\n";
+        assert!(
+            finalize_token(&store, "dep1", garbage, false, now)
+                .await
+                .is_err()
+        );
+        assert!(matches!(
+            store.retrieve_current_token_pki("dep1").await,
+            Err(StoreError::NotFound)
+        ));
+        let p7m = apple_encrypts(&pair, &tokens("CK_1"));
+        let got = finalize_token(&store, "dep1", &p7m, false, now)
+            .await
+            .unwrap();
+        assert_eq!(got, tokens("CK_1"));
+        assert_eq!(
+            store.retrieve_current_token_pki("dep1").await.unwrap(),
+            pair
+        );
+        assert_eq!(store.retrieve_auth_tokens("dep1").await.unwrap(), got);
+    }
+
+    #[tokio::test]
+    async fn renewing_keeps_the_current_key_until_the_new_token_arrives() {
+        let store = MemoryStore::new();
+        let now = SystemTime::now();
+        let first = stage_key_pair(&store, "dep1", "depserver", 1, now)
+            .await
+            .unwrap();
+        let p7m = apple_encrypts(&first, &tokens("CK_1"));
+        finalize_token(&store, "dep1", &p7m, false, now)
+            .await
+            .unwrap();
+        let second = stage_key_pair(&store, "dep1", "depserver", 1, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.retrieve_current_token_pki("dep1").await.unwrap(),
+            first
+        );
+        // A token still encrypted to the old key no longer decrypts.
+        let err = finalize_token(&store, "dep1", &p7m, false, now)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Token(TokenError::WrongKey)), "{err:?}");
+        let renewed = apple_encrypts(&second, &tokens("CK_1"));
+        finalize_token(&store, "dep1", &renewed, false, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.retrieve_current_token_pki("dep1").await.unwrap(),
+            second
+        );
+    }
+
+    #[tokio::test]
+    async fn another_servers_token_is_refused_and_changes_nothing_unless_forced() {
+        let store = MemoryStore::new();
+        let now = SystemTime::now();
+        let first = stage_key_pair(&store, "dep1", "depserver", 1, now)
+            .await
+            .unwrap();
+        let p7m = apple_encrypts(&first, &tokens("CK_1"));
+        finalize_token(&store, "dep1", &p7m, false, now)
+            .await
+            .unwrap();
+        let second = stage_key_pair(&store, "dep1", "depserver", 1, now)
+            .await
+            .unwrap();
+        let other = apple_encrypts(&second, &tokens("CK_2"));
+        let err = finalize_token(&store, "dep1", &other, false, now)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::MismatchedConsumerKey { .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            store.retrieve_current_token_pki("dep1").await.unwrap(),
+            first
+        );
+        assert_eq!(
+            store.retrieve_auth_tokens("dep1").await.unwrap(),
+            tokens("CK_1")
+        );
+        finalize_token(&store, "dep1", &other, true, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.retrieve_auth_tokens("dep1").await.unwrap(),
+            tokens("CK_2")
+        );
+    }
+
+    #[tokio::test]
+    async fn finalizing_without_a_staged_key_is_not_found() {
+        let store = MemoryStore::new();
+        let err = finalize_token(&store, "dep1", b"x", false, SystemTime::now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Store(StoreError::NotFound)), "{err:?}");
+    }
+}

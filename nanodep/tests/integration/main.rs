@@ -4,5 +4,6 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
+mod responses;
 mod store;
 mod token_files;

@@ -1,5 +1,6 @@
 //! Test support, behind the `testing` feature: the conformance suite every
-//! [`Store`] implementation must pass.
+//! [`Store`] implementation must pass, and [`depsim`], an in-process fake of
+//! Apple's DEP service.
 //!
 //! A store runs the whole suite with one line, in a crate that has `tokio`
 //! (with `macros` and `rt`) as a dev-dependency:
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use crate::store::Store;
 
 pub mod conformance;
+pub mod depsim;
 
 /// Emits one `#[tokio::test]` per sentence of the storage contracts (see
 /// [`crate::store`]), each calling the same-named function of

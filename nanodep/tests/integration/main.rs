@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
+mod client;
 mod responses;
 mod store;
+mod support;
 mod token_files;

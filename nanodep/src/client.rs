@@ -11,6 +11,8 @@
 //! `Retry-After` delay or an exponential backoff; without, it never waits.
 
 mod endpoints;
+#[cfg(feature = "client")]
+mod https;
 mod response;
 
 use std::collections::HashMap;
@@ -23,6 +25,8 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use http::{Method, Request, Response, StatusCode, Uri};
 
+#[cfg(feature = "client")]
+pub use self::https::{HyperTransport, MAX_RESPONSE_BYTES, TokioSleeper};
 pub(crate) use self::response::{apple_error, retry_after};
 use crate::error::{Error, StoreError, TransportError};
 use crate::oauth;

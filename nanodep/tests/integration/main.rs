@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
 mod client;
+mod examples;
 mod responses;
 mod store;
 mod support;

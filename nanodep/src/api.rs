@@ -18,6 +18,9 @@ pub use self::devices::{
 pub use self::error_code::ErrorCode;
 pub use self::profiles::{Profile, ProfileDevicesRequest};
 
+/// How long Apple accepts a sync cursor (then `EXPIRED_CURSOR`).
+pub const CURSOR_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+
 /// Per-device status `SUCCESS`.
 pub const SUCCESS: &str = "SUCCESS";
 /// Per-device status `NOT_ACCESSIBLE`: the device is not assigned to this

@@ -46,8 +46,7 @@ use crate::client::Transport;
 use crate::error::{TokenError, TransportError};
 use crate::token_pki::OAuth1Tokens;
 
-/// How long Apple accepts a cursor.
-pub const CURSOR_LIFETIME: Duration = Duration::from_secs(7 * 86_400);
+pub use crate::api::CURSOR_LIFETIME;
 
 /// A canned failure for the next request to a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,8 +211,7 @@ impl DepSim {
 
     /// Makes every cursor issued so far answer `EXPIRED_CURSOR`.
     pub fn expire_cursors(&self) {
-        let mut state = self.lock();
-        state.cursors_expired_before = Some(state.now() + Duration::from_secs(1));
+        self.lock().cursor_epoch += 1;
     }
 
     /// The next `count` syncs echo the request cursor with

@@ -9,4 +9,5 @@ mod examples;
 mod responses;
 mod store;
 mod support;
+mod sync;
 mod token_files;

@@ -134,6 +134,7 @@ impl State {
         let end = (offset + self.limit(request.limit)).min(listing.len());
         let cursor = Cursor {
             issued: self.now_secs(),
+            epoch: self.cursor_epoch,
             seq,
             offset: Some(end),
         };
@@ -181,6 +182,7 @@ impl State {
             .collect();
         let next = Cursor {
             issued: self.now_secs(),
+            epoch: self.cursor_epoch,
             seq: end,
             offset: None,
         };

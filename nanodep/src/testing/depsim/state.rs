@@ -35,12 +35,14 @@ pub(super) struct Event {
     pub(super) at: SystemTime,
 }
 
-/// A decoded cursor: when it was issued, the change-log position it
-/// stands for, and during a fetch the offset into the listing at that
-/// position.
+/// A decoded cursor: when it was issued, the expiry epoch it belongs to
+/// ([`DepSim::expire_cursors`](super::DepSim::expire_cursors) starts a new
+/// one), the change-log position it stands for, and during a fetch the
+/// offset into the listing at that position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Cursor {
     pub(super) issued: u64,
+    pub(super) epoch: u32,
     pub(super) seq: usize,
     pub(super) offset: Option<usize>,
 }
@@ -50,13 +52,15 @@ impl Cursor {
         let offset = self
             .offset
             .map_or_else(|| "-".to_owned(), |o| o.to_string());
-        URL_SAFE_NO_PAD.encode(format!("depsim:{}:{}:{offset}", self.issued, self.seq))
+        let (issued, epoch, seq) = (self.issued, self.epoch, self.seq);
+        URL_SAFE_NO_PAD.encode(format!("depsim:{issued}:{epoch}:{seq}:{offset}"))
     }
 
     pub(super) fn decode(text: &str) -> Option<Self> {
         let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
         let mut parts = raw.strip_prefix("depsim:")?.split(':');
         let issued = parts.next()?.parse().ok()?;
+        let epoch = parts.next()?.parse().ok()?;
         let seq = parts.next()?.parse().ok()?;
         let offset = match parts.next()? {
             "-" => None,
@@ -64,6 +68,7 @@ impl Cursor {
         };
         parts.next().is_none().then_some(Self {
             issued,
+            epoch,
             seq,
             offset,
         })
@@ -83,7 +88,7 @@ pub(crate) struct State {
     pub(super) throttled: BTreeSet<String>,
     pub(super) throttle_seconds: u64,
     pub(super) repeat_cursor: u32,
-    pub(super) cursors_expired_before: Option<SystemTime>,
+    pub(super) cursor_epoch: u32,
     pub(super) rotate_sessions: bool,
     pub(super) forbidden_for_unknown_sessions: bool,
     pub(super) default_limit: usize,
@@ -146,7 +151,7 @@ impl State {
             throttled: BTreeSet::new(),
             throttle_seconds: 86_400,
             repeat_cursor: 0,
-            cursors_expired_before: None,
+            cursor_epoch: 0,
             rotate_sessions: false,
             forbidden_for_unknown_sessions: false,
             default_limit: 100,
@@ -225,7 +230,7 @@ impl State {
     pub(super) fn cursor_expired(&self, cursor: Cursor) -> bool {
         let issued = SystemTime::UNIX_EPOCH + Duration::from_secs(cursor.issued);
         let too_old = issued + CURSOR_LIFETIME < self.now();
-        too_old || self.cursors_expired_before.is_some_and(|t| issued < t)
+        too_old || cursor.epoch < self.cursor_epoch
     }
 
     /// Serves one (absolute-URI) DEP request and records it.

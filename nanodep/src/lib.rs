@@ -4,6 +4,7 @@ pub mod api;
 pub mod client;
 mod error;
 pub mod oauth;
+pub mod proxy;
 pub mod store;
 pub mod sync;
 #[cfg(feature = "testing")]

@@ -85,6 +85,75 @@ fn depsim_serves_its_admin_hooks_over_plain_http() {
     );
 }
 
+fn deptokens(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(example("deptokens"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn deptokens_generates_a_pair_then_decrypts_the_token_apple_sends_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "generate", "--cn", "mdm1", "--days", "2", "--cert", "c.pem", "--key", "k.pem",
+    ];
+    let out = deptokens(dir.path(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cert = std::fs::read_to_string(dir.path().join("c.pem")).unwrap();
+    let key = std::fs::read_to_string(dir.path().join("k.pem")).unwrap();
+    assert!(key.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("k.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the key is private");
+    }
+    let again = deptokens(dir.path(), &args);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("use --force"));
+
+    let sim = nanodep::testing::depsim::DepSim::new();
+    std::fs::write(dir.path().join("t.p7m"), sim.token_file(&cert).unwrap()).unwrap();
+    let args = [
+        "decrypt", "--cert", "c.pem", "--key", "k.pem", "--token", "t.p7m",
+    ];
+    let out = deptokens(dir.path(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tokens: nanodep::OAuth1Tokens = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(tokens, sim.tokens());
+}
+
+#[test]
+fn deptokens_explains_a_bad_token_file_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["generate", "--cert", "c.pem", "--key", "k.pem"];
+    assert!(deptokens(dir.path(), &args).status.success());
+    std::fs::write(dir.path().join("t.p7m"), "hello\n").unwrap();
+    let args = [
+        "decrypt", "--cert", "c.pem", "--key", "k.pem", "--token", "t.p7m",
+    ];
+    let out = deptokens(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("not an S/MIME message"), "{stderr}");
+    let out = deptokens(dir.path(), &["decrypt", "--cert", "c.pem"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[cfg(feature = "client")]
 mod over_http {
     use std::sync::Arc;

@@ -6,6 +6,7 @@
 
 mod client;
 mod examples;
+mod proxy;
 mod responses;
 mod store;
 mod support;

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 
 pub use self::file::{FileStore, FileStoreError};
 pub use self::memory::MemoryStore;
+use crate::client::ClientStore;
 pub use crate::error::StoreError;
+use crate::sync::AssignerStore;
 use crate::timestamp;
 use crate::token_pki::{KeyPair, OAuth1Tokens};
 
@@ -177,20 +179,13 @@ pub trait AssignmentStore: Send + Sync + Debug {
 }
 
 /// Everything nanodep stores. Ported from Go `storage.AllStorage`.
-pub trait Store:
-    AuthTokensStore + ConfigStore + AssignerProfileStore + CursorStore + TokenPkiStore + AssignmentStore
-{
-}
+///
+/// Its supertraits include the role traits the [`Client`](crate::Client)
+/// and the [`Assigner`](crate::Assigner) take, so an `Arc<dyn Store>`
+/// upcasts to either.
+pub trait Store: ClientStore + AssignerStore + CursorStore + TokenPkiStore {}
 
-impl<T> Store for T where
-    T: AuthTokensStore
-        + ConfigStore
-        + AssignerProfileStore
-        + CursorStore
-        + TokenPkiStore
-        + AssignmentStore
-{
-}
+impl<T> Store for T where T: ClientStore + AssignerStore + CursorStore + TokenPkiStore + ?Sized {}
 
 /// The results of `assignments` due at `now`, in the iteration order
 /// (backends iterate by serial number).

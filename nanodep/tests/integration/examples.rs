@@ -154,6 +154,34 @@ fn deptokens_explains_a_bad_token_file_in_one_line() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn depsyncer_runs_the_whole_flow_and_continues_from_a_file_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("db");
+    let run = || {
+        let out = Command::new(example("depsyncer"))
+            .args(["--devices", "2", "--store"])
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run();
+    assert!(first.contains("depsim: Fetch page, 2 devices"), "{first}");
+    assert!(first.contains("  added NEW0000002\n"), "{first}");
+    assert!(first.contains("  deleted DEPSIM0000001\n"), "{first}");
+    assert!(first.contains("  assigned: 2 SUCCESS\n"), "{first}");
+    assert!(store.join("depsim.cursor.txt").is_file());
+    // A new simulator does not know the stored cursor: a full fetch again.
+    let second = run();
+    assert!(second.contains("restarted_fetch: true"), "{second}");
+}
+
 #[cfg(feature = "client")]
 mod over_http {
     use std::sync::Arc;

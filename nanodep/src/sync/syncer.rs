@@ -12,7 +12,7 @@ use crate::api::CURSOR_LIFETIME;
 use crate::api::{DeviceListResponse, ErrorCode, FetchDeviceRequest, SyncDeviceRequest};
 use crate::client::Client;
 use crate::error::{BoxError, Error};
-use crate::store::CursorStore;
+use crate::store::{CursorStore, Stamped};
 
 /// Which endpoint a page came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +60,13 @@ pub struct SyncReport {
     pub restarted_fetch: bool,
     /// Why the step ended.
     pub stopped: StopReason,
+}
+
+/// The state of one step.
+struct Step {
+    cursor: String,
+    fetching: bool,
+    report: SyncReport,
 }
 
 /// Fetches and syncs the devices of one DEP name. Ported from Go
@@ -118,77 +125,106 @@ impl Syncer {
         now: SystemTime,
     ) -> Result<SyncReport, Error> {
         let stored = self.store.retrieve_cursor(&self.name).await?;
-        let mut fetching = !self.fetched.load(Ordering::Acquire);
-        let mut restarted = false;
-        let mut cursor = match stored {
-            // Older than Apple keeps cursors: start over before Apple says so.
-            Some(c) if c.modified + CURSOR_LIFETIME <= now => {
-                restarted = true;
-                fetching = true;
-                String::new()
-            }
-            Some(c) => c.value,
-            None => {
-                fetching = true;
-                String::new()
-            }
-        };
-        let mut report = SyncReport {
-            pages: 0,
-            devices: 0,
-            restarted_fetch: restarted,
-            stopped: StopReason::RequestLimit,
-        };
+        let mut step = self.start(stored, now);
         for _ in 0..self.max_requests {
-            let phase = if fetching { Phase::Fetch } else { Phase::Sync };
-            let response = match self.request(phase, &cursor).await {
-                Ok(response) => response,
-                Err(e) if fetching && e.is(&ErrorCode::ExhaustedCursor) => {
-                    self.fetched.store(true, Ordering::Release);
-                    fetching = false;
-                    continue;
-                }
-                Err(e) if e.is_cursor_unusable() && !report.restarted_fetch => {
-                    // The empty cursor is not stored: if the callback fails,
-                    // the next step meets the old cursor and restarts again.
-                    report.restarted_fetch = true;
-                    self.fetched.store(false, Ordering::Release);
-                    fetching = true;
-                    cursor.clear();
-                    continue;
-                }
-                Err(e) => return Err(e),
+            let phase = if step.fetching {
+                Phase::Fetch
+            } else {
+                Phase::Sync
+            };
+            let Some(response) = self.next_page(&mut step, phase).await? else {
+                continue;
             };
             callback
                 .devices(&self.name, phase, &response)
                 .await
                 .map_err(Error::Callback)?;
-            report.pages += 1;
-            report.devices += response.devices.len();
-            let repeated = response.cursor == cursor;
-            if !response.cursor.is_empty() && !repeated {
-                self.store
-                    .store_cursor(&self.name, &response.cursor, now)
-                    .await?;
-                cursor.clone_from(&response.cursor);
+            if let Some(stopped) = self.accept(&mut step, &response, now).await? {
+                step.report.stopped = stopped;
+                return Ok(step.report);
             }
-            if response.more_to_follow {
-                if repeated {
-                    report.stopped = StopReason::RepeatedCursor;
-                    return Ok(report);
-                }
-                continue;
-            }
-            if fetching {
-                // After the last fetch page, one sync pass (as upstream).
-                self.fetched.store(true, Ordering::Release);
-                fetching = false;
-                continue;
-            }
-            report.stopped = StopReason::UpToDate;
-            return Ok(report);
         }
-        Ok(report)
+        Ok(step.report)
+    }
+
+    /// Where a step starts: the stored cursor, or a full fetch when there
+    /// is none or it is older than Apple keeps cursors.
+    fn start(&self, stored: Option<Stamped>, now: SystemTime) -> Step {
+        let fetched = self.fetched.load(Ordering::Acquire);
+        let (cursor, fetching, restarted) = match stored {
+            Some(c) if c.modified + CURSOR_LIFETIME <= now => {
+                // Until this fetch completes, later steps must go on fetching.
+                self.fetched.store(false, Ordering::Release);
+                (String::new(), true, true)
+            }
+            Some(c) => (c.value, !fetched, false),
+            None => (String::new(), true, false),
+        };
+        Step {
+            cursor,
+            fetching,
+            report: SyncReport {
+                pages: 0,
+                devices: 0,
+                restarted_fetch: restarted,
+                stopped: StopReason::RequestLimit,
+            },
+        }
+    }
+
+    /// The next page, or `None` when the step switched phase instead.
+    async fn next_page(
+        &self,
+        step: &mut Step,
+        phase: Phase,
+    ) -> Result<Option<DeviceListResponse>, Error> {
+        match self.request(phase, &step.cursor).await {
+            Ok(response) => Ok(Some(response)),
+            Err(e) if step.fetching && e.is(&ErrorCode::ExhaustedCursor) => {
+                self.fetched.store(true, Ordering::Release);
+                step.fetching = false;
+                Ok(None)
+            }
+            Err(e) if e.is_cursor_unusable() && !step.report.restarted_fetch => {
+                // The empty cursor is not stored: if the callback fails, the
+                // next step meets the old cursor and restarts again.
+                step.report.restarted_fetch = true;
+                self.fetched.store(false, Ordering::Release);
+                step.fetching = true;
+                step.cursor.clear();
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records a page the callback accepted and stores its cursor; returns
+    /// why the step ends, or `None` to go on.
+    async fn accept(
+        &self,
+        step: &mut Step,
+        response: &DeviceListResponse,
+        now: SystemTime,
+    ) -> Result<Option<StopReason>, Error> {
+        step.report.pages += 1;
+        step.report.devices += response.devices.len();
+        let repeated = response.cursor == step.cursor;
+        if !response.cursor.is_empty() && !repeated {
+            self.store
+                .store_cursor(&self.name, &response.cursor, now)
+                .await?;
+            step.cursor.clone_from(&response.cursor);
+        }
+        if response.more_to_follow {
+            return Ok(repeated.then_some(StopReason::RepeatedCursor));
+        }
+        if step.fetching {
+            // After the last fetch page, one sync pass (as upstream).
+            self.fetched.store(true, Ordering::Release);
+            step.fetching = false;
+            return Ok(None);
+        }
+        Ok(Some(StopReason::UpToDate))
     }
 
     async fn request(&self, phase: Phase, cursor: &str) -> Result<DeviceListResponse, Error> {

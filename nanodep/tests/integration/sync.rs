@@ -159,6 +159,50 @@ async fn a_cursor_older_than_apple_keeps_them_restarts_a_fetch_without_asking() 
 }
 
 #[tokio::test]
+async fn a_full_fetch_interrupted_by_a_failed_callback_resumes_as_a_fetch() {
+    let s = setup().await;
+    for serial in ["A1", "A2", "A3", "A4", "A5"] {
+        s.sim.add_device(device(serial));
+    }
+    let syncer = syncer(&s);
+    syncer
+        .sync_once(&Recorder::default(), start())
+        .await
+        .unwrap();
+    let later = start() + Duration::from_secs(8 * 86_400);
+    s.sim.set_now(later);
+    // The restarted fetch fails on its second page (limit 2)...
+    struct FailSecond(Mutex<usize>, Recorder);
+    #[async_trait]
+    impl DeviceCallback for FailSecond {
+        async fn devices(
+            &self,
+            n: &str,
+            p: Phase,
+            page: &DeviceListResponse,
+        ) -> Result<(), BoxError> {
+            let calls = {
+                let mut calls = self.0.lock().unwrap();
+                *calls += 1;
+                *calls
+            };
+            if calls == 2 {
+                return Err("refused".into());
+            }
+            self.1.devices(n, p, page).await
+        }
+    }
+    let callback = FailSecond(Mutex::new(0), Recorder::default());
+    assert!(syncer.sync_once(&callback, later).await.is_err());
+    // ...and the next step fetches the rest instead of syncing past it.
+    syncer.sync_once(&callback, later).await.unwrap();
+    assert_eq!(
+        callback.1.serials(Phase::Fetch),
+        ["A1", "A2", "A3", "A4", "A5"]
+    );
+}
+
+#[tokio::test]
 async fn a_failed_callback_never_advances_the_cursor() {
     let s = setup().await;
     let syncer = syncer(&s);

@@ -7,13 +7,18 @@
 
 mod account;
 mod devices;
+mod enrollment;
 mod error_code;
 mod profiles;
 
 pub use self::account::{AccountDetail, AccountUrl, Limit};
 pub use self::devices::{
-    Device, DeviceDetailsResponse, DeviceListResponse, DeviceStatusResponse, DevicesRequest,
-    FetchDeviceRequest, OpType, SyncDeviceRequest,
+    ActivationLockRequest, ActivationLockResponse, Device, DeviceDetailsResponse,
+    DeviceListResponse, DeviceStatusResponse, DevicesRequest, FetchDeviceRequest, OpType,
+    SyncDeviceRequest,
+};
+pub use self::enrollment::{
+    AccountDrivenEnrollmentProfile, BetaEnrollmentToken, OsBetaEnrollmentTokens,
 };
 pub use self::error_code::ErrorCode;
 pub use self::profiles::{Profile, ProfileDevicesRequest};

@@ -168,3 +168,32 @@ pub struct DeviceStatusResponse {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+/// `POST /device/activationlock` body. Ported from Go
+/// `godep.ActivationLockRequest`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivationLockRequest {
+    /// The device's serial number.
+    pub device: String,
+    /// The bypass code hash (hex PBKDF2-SHA256), if escrowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_key: Option<String>,
+    /// A message for the lost device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_message: Option<String>,
+}
+
+/// `POST /device/activationlock` answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActivationLockResponse {
+    /// The device's serial number.
+    #[serde(default)]
+    pub serial_number: String,
+    /// `SUCCESS`, `NOT_ACCESSIBLE`, `ORG_NOT_SUPPORTED`,
+    /// `DEVICE_NOT_SUPPORTED`, `DEVICE_ALREADY_LOCKED` or `FAILED`.
+    #[serde(default)]
+    pub response_status: String,
+    /// Fields this crate does not name.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}

@@ -9,8 +9,9 @@ use serde::de::DeserializeOwned;
 
 use super::{Client, apple_error};
 use crate::api::{
-    AccountDetail, DeviceDetailsResponse, DeviceListResponse, DeviceStatusResponse, DevicesRequest,
-    FetchDeviceRequest, Profile, ProfileDevicesRequest, SyncDeviceRequest,
+    AccountDetail, AccountDrivenEnrollmentProfile, ActivationLockRequest, ActivationLockResponse,
+    DeviceDetailsResponse, DeviceListResponse, DeviceStatusResponse, DevicesRequest,
+    FetchDeviceRequest, OsBetaEnrollmentTokens, Profile, ProfileDevicesRequest, SyncDeviceRequest,
 };
 use crate::error::Error;
 
@@ -25,6 +26,18 @@ impl Client {
         body: Option<&(dyn ErasedSerialize + Sync)>,
         what: &'static str,
     ) -> Result<T, Error> {
+        let body = self.exchange(name, method, path, body).await?;
+        serde_json::from_slice(&body).map_err(|source| Error::Decode { what, source })
+    }
+
+    /// Sends a JSON request and returns the body of a 200 answer.
+    async fn exchange(
+        &self,
+        name: &str,
+        method: Method,
+        path: &str,
+        body: Option<&(dyn ErasedSerialize + Sync)>,
+    ) -> Result<Bytes, Error> {
         let body = match body {
             Some(body) => Bytes::from(body.to_json().map_err(|source| Error::Decode {
                 what: "request",
@@ -41,7 +54,7 @@ impl Client {
         if response.status() != StatusCode::OK {
             return Err(Error::Apple(apple_error(&response, SystemTime::now())));
         }
-        serde_json::from_slice(response.body()).map_err(|source| Error::Decode { what, source })
+        Ok(response.into_body())
     }
 
     /// `GET /account`. Ported from Go `godep.Client.AccountDetail`.
@@ -159,6 +172,48 @@ impl Client {
         let what = "remove profile";
         self.call(name, Method::DELETE, "/profile/devices", Some(&body), what)
             .await
+    }
+}
+
+impl Client {
+    /// `POST /device/activationlock`. Ported from Go
+    /// `godep.Client.ActivationLock`.
+    pub async fn activation_lock(
+        &self,
+        name: &str,
+        request: &ActivationLockRequest,
+    ) -> Result<ActivationLockResponse, Error> {
+        let (path, what) = ("/device/activationlock", "activation lock");
+        self.call(name, Method::POST, path, Some(request), what)
+            .await
+    }
+
+    /// `GET /os-beta-enrollment/tokens` (403
+    /// `APPLE_SEED_FOR_IT_TURNED_OFF` when the organisation has no
+    /// AppleSeed for IT). Ported from Go
+    /// `godep.Client.OSBetaEnrollmentTokens`.
+    pub async fn os_beta_enrollment_tokens(
+        &self,
+        name: &str,
+    ) -> Result<OsBetaEnrollmentTokens, Error> {
+        let (path, what) = ("/os-beta-enrollment/tokens", "OS beta enrollment tokens");
+        self.call(name, Method::GET, path, None, what).await
+    }
+
+    /// `POST /account-driven-enrollment/profile`: sets the MDM service
+    /// discovery URL. Apple's answer body is not used. Ported from Go
+    /// `godep.Client.AssignAccountDrivenEnrollmentProfile`.
+    pub async fn assign_account_driven_enrollment_profile(
+        &self,
+        name: &str,
+        mdm_service_discovery_url: &str,
+    ) -> Result<(), Error> {
+        let body = AccountDrivenEnrollmentProfile {
+            mdm_service_discovery_url: mdm_service_discovery_url.to_owned(),
+        };
+        let path = "/account-driven-enrollment/profile";
+        self.exchange(name, Method::POST, path, Some(&body)).await?;
+        Ok(())
     }
 }
 

@@ -17,7 +17,9 @@
 //!   `/devices/sync` (the change log after the cursor, with `op_type` and
 //!   `op_date`; `CURSOR_REQUIRED`, `INVALID_CURSOR`, `EXPIRED_CURSOR` after
 //!   7 days), `/devices`, `/devices/disown`, `/profile` (define, get),
-//!   `/profile/devices` (PUT or POST assigns, DELETE removes);
+//!   `/profile/devices` (PUT or POST assigns, DELETE removes),
+//!   `/device/activationlock`, `/os-beta-enrollment/tokens` and
+//!   `/account-driven-enrollment/profile`;
 //! - test hooks: add, modify and delete devices (appending change events),
 //!   inject failures per path ([`Failure`]), expire sessions or cursors,
 //!   rotate session tokens, throttle assignments, repeat a cursor with
@@ -30,6 +32,7 @@
 
 mod admin;
 mod endpoints;
+mod extra_endpoints;
 mod state;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -238,6 +241,18 @@ impl DepSim {
     /// The page size when a request gives no `limit` (default 100).
     pub fn set_default_limit(&self, limit: usize) {
         self.lock().default_limit = limit.max(1);
+    }
+
+    /// With `false`, `GET /os-beta-enrollment/tokens` answers 403
+    /// `APPLE_SEED_FOR_IT_TURNED_OFF`.
+    pub fn set_apple_seed_for_it(&self, on: bool) {
+        self.lock().apple_seed_for_it = on;
+    }
+
+    /// The MDM service discovery URL last set through
+    /// `POST /account-driven-enrollment/profile`.
+    pub fn service_discovery_url(&self) -> Option<String> {
+        self.lock().service_discovery_url.clone()
     }
 
     /// Freezes the clock at `now` (otherwise it follows the system clock).

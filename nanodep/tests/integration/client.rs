@@ -339,3 +339,35 @@ async fn the_repeated_cursor_glitch_can_be_injected() {
     assert_eq!(page.cursor, fetched.cursor);
     assert!(page.more_to_follow);
 }
+
+#[tokio::test]
+async fn activation_lock_beta_tokens_and_account_driven_enrollment_work() {
+    let s = setup().await;
+    s.sim.add_device(device("A1"));
+    let request = nanodep::api::ActivationLockRequest {
+        device: "A1".into(),
+        escrow_key: Some("6ab40d5e".into()),
+        lost_message: None,
+    };
+    let answer = s.client.activation_lock(NAME, &request).await.unwrap();
+    assert_eq!(
+        (
+            answer.serial_number.as_str(),
+            answer.response_status.as_str()
+        ),
+        ("A1", "SUCCESS")
+    );
+    let again = s.client.activation_lock(NAME, &request).await.unwrap();
+    assert_eq!(again.response_status, "DEVICE_ALREADY_LOCKED");
+    let tokens = s.client.os_beta_enrollment_tokens(NAME).await.unwrap();
+    assert_eq!(tokens.beta_enrollment_tokens.len(), 1);
+    s.sim.set_apple_seed_for_it(false);
+    let err = s.client.os_beta_enrollment_tokens(NAME).await.unwrap_err();
+    assert!(err.is(&ErrorCode::AppleSeedForItTurnedOff));
+    let url = "https://mdm.invalid/.well-known/com.apple.remotemanagement";
+    s.client
+        .assign_account_driven_enrollment_profile(NAME, url)
+        .await
+        .unwrap();
+    assert_eq!(s.sim.service_discovery_url().as_deref(), Some(url));
+}

@@ -94,6 +94,9 @@ pub(crate) struct State {
     pub(super) default_limit: usize,
     pub(super) clock: Option<SystemTime>,
     pub(super) requests: Vec<RecordedRequest>,
+    pub(super) locked: BTreeSet<String>,
+    pub(super) apple_seed_for_it: bool,
+    pub(super) service_discovery_url: Option<String>,
 }
 
 /// Random upper-case hex of `bytes` bytes.
@@ -126,6 +129,9 @@ fn default_account() -> AccountDetail {
             url("/devices/disown", &["POST"]),
             url("/profile", &["GET", "POST"]),
             url("/profile/devices", &["DELETE", "POST", "PUT"]),
+            url("/device/activationlock", &["POST"]),
+            url("/os-beta-enrollment/tokens", &["GET"]),
+            url("/account-driven-enrollment/profile", &["POST"]),
         ],
         ..AccountDetail::default()
     }
@@ -157,6 +163,9 @@ impl State {
             default_limit: 100,
             clock: None,
             requests: Vec::new(),
+            locked: BTreeSet::new(),
+            apple_seed_for_it: true,
+            service_discovery_url: None,
         };
         state.renew_tokens();
         state
@@ -290,6 +299,9 @@ impl State {
             ("GET", "/profile") => self.get_profile(request.uri().query()),
             ("PUT" | "POST", "/profile/devices") => self.assign_profile(body),
             ("DELETE", "/profile/devices") => self.remove_profile(body),
+            ("POST", "/device/activationlock") => self.activation_lock(body),
+            ("GET", "/os-beta-enrollment/tokens") => self.os_beta_enrollment_tokens(),
+            ("POST", "/account-driven-enrollment/profile") => self.account_driven_enrollment(body),
             (_, "/account" | "/server/devices" | "/devices/sync" | "/devices")
             | (_, "/devices/disown" | "/profile" | "/profile/devices") => {
                 error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED")

@@ -1,6 +1,7 @@
 //! A ready [`Transport`] over hyper and rustls, and a tokio [`Sleeper`]
 //! (feature `client`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -28,9 +29,40 @@ pub struct HyperTransport {
 impl HyperTransport {
     /// A transport with the platform's roots and a 60 s limit per request.
     pub fn new() -> Result<Self, TransportError> {
+        // An explicit provider: rustls's process default is ambiguous when
+        // another crate in the build enables a second one.
+        let provider = rustls::crypto::aws_lc_rs::default_provider();
         let connector = HttpsConnectorBuilder::new()
-            .with_native_roots()
+            .with_provider_and_native_roots(provider)
             .map_err(TransportError::new)?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Self {
+            client: HyperClient::builder(TokioExecutor::new()).build(connector),
+            timeout: Duration::from_secs(60),
+        })
+    }
+
+    /// A transport that trusts only the CA certificates in
+    /// `certificates_pem` (a private CA, or a test server).
+    pub fn with_root_certificates(certificates_pem: &str) -> Result<Self, TransportError> {
+        use cryptoutil::der::Encode;
+        let mut roots = rustls::RootCertStore::empty();
+        let certificates =
+            cryptoutil::cert::from_pem(certificates_pem).map_err(TransportError::new)?;
+        for certificate in certificates {
+            let der = certificate.to_der().map_err(TransportError::new)?;
+            roots.add(der.into()).map_err(TransportError::new)?;
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(TransportError::new)?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(config)
             .https_or_http()
             .enable_http1()
             .build();

@@ -275,7 +275,8 @@ impl DepSim {
     /// Serves one request: the DEP endpoints, and under `/_depsim/` the
     /// admin hooks for out-of-process tests (see `examples/depsim.rs`).
     /// A request in origin form (`/session`) is taken to be for
-    /// `http://<Host>`, which the OAuth signature covers.
+    /// `<X-Forwarded-Proto or http>://<Host>`, which the OAuth signature
+    /// covers; a server behind TLS passes the absolute URI or that header.
     pub fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
         let request = absolute(request);
         if request.uri().path().starts_with("/_depsim/") {
@@ -292,23 +293,27 @@ impl Transport for DepSim {
     }
 }
 
-/// Completes an origin-form URI with `http://` and the Host header.
+/// Completes an origin-form URI with the scheme (`X-Forwarded-Proto`, else
+/// `http`) and the Host header.
 fn absolute(mut request: Request<Bytes>) -> Request<Bytes> {
     if request.uri().scheme().is_some() {
         return request;
     }
-    let host = request
-        .headers()
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
+    let header = |name: &str, default: &str| {
+        let value = request.headers().get(name).and_then(|h| h.to_str().ok());
+        value.unwrap_or(default).to_owned()
+    };
+    let host = header("host", "localhost");
+    let scheme = match header("x-forwarded-proto", "http").as_str() {
+        "https" => "https",
+        _ => "http",
+    };
     let path = request
         .uri()
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    if let Ok(uri) = format!("http://{host}{path}").parse() {
+    if let Ok(uri) = format!("{scheme}://{host}{path}").parse() {
         *request.uri_mut() = uri;
     }
     request

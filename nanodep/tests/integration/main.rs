@@ -6,6 +6,8 @@
 
 mod client;
 mod examples;
+#[cfg(feature = "client")]
+mod https;
 mod proxy;
 mod responses;
 mod store;

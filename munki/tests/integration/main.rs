@@ -6,5 +6,6 @@
 #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
 
 mod http;
+mod munkiserver;
 mod repo;
 mod support;

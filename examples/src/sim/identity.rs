@@ -1,0 +1,89 @@
+//! The device's SCEP request: its subject, CSR and self-signed signer, made
+//! as a Mac makes them from the profile's SCEP payload.
+
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context as _, bail};
+use cryptoutil::RsaPrivateKey;
+use cryptoutil::cert::{self, Certificate, CertificateProfile, KeyUsage};
+use cryptoutil::const_oid::ObjectIdentifier;
+use cryptoutil::const_oid::db::rfc4519;
+use cryptoutil::der::asn1::{Any, PrintableStringRef, SetOfVec, Utf8StringRef};
+use cryptoutil::x509_cert::attr::AttributeTypeAndValue;
+use cryptoutil::x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
+use nanomdm::testing::device::Device;
+
+/// How long the self-signed SCEP signer is valid: it only signs one request.
+const SIGNER_VALIDITY: Duration = Duration::from_secs(3600);
+
+/// `value` with the per-device variables replaced: `%HardwareUUID%` by the
+/// UDID and `%SerialNumber%` by the serial number.
+pub fn substitute(value: &str, device: &Device) -> String {
+    value
+        .replace("%HardwareUUID%", &device.udid)
+        .replace("%SerialNumber%", &device.serial_number)
+}
+
+/// The CSR subject from the profile's `Subject` (per-device variables
+/// replaced), one RDN per inner list.
+pub(crate) fn subject(rdns: &[Vec<(String, String)>], device: &Device) -> anyhow::Result<Name> {
+    name(rdns, |value| substitute(value, device))
+}
+
+/// A name of `rdns`, each value passed through `fill`.
+fn name(rdns: &[Vec<(String, String)>], fill: impl Fn(&str) -> String) -> anyhow::Result<Name> {
+    let mut sequence = Vec::new();
+    for rdn in rdns {
+        let mut attributes = Vec::new();
+        for (kind, value) in rdn {
+            let value = fill(value);
+            attributes.push(AttributeTypeAndValue {
+                oid: attribute_oid(kind)?,
+                value: string_value(&value)?,
+            });
+        }
+        let set = SetOfVec::try_from(attributes).context("subject RDN")?;
+        sequence.push(RelativeDistinguishedName(set));
+    }
+    Ok(RdnSequence(sequence))
+}
+
+/// The OID of a `Subject` attribute type: Apple's short names, or a
+/// dotted OID.
+fn attribute_oid(kind: &str) -> anyhow::Result<ObjectIdentifier> {
+    Ok(match kind {
+        "C" => rfc4519::C,
+        "ST" => rfc4519::ST,
+        "L" => rfc4519::L,
+        "O" => rfc4519::O,
+        "OU" => rfc4519::OU,
+        "CN" => rfc4519::CN,
+        dotted => match ObjectIdentifier::new(dotted) {
+            Ok(oid) => oid,
+            Err(_) => bail!("unknown Subject attribute type {dotted:?}"),
+        },
+    })
+}
+
+/// PrintableString when the value fits, else UTF8String, as devices encode.
+fn string_value(value: &str) -> anyhow::Result<Any> {
+    match PrintableStringRef::new(value) {
+        Ok(printable) => Any::encode_from(&printable),
+        Err(_) => Utf8StringRef::new(value).and_then(|s| Any::encode_from(&s)),
+    }
+    .with_context(|| format!("cannot encode {value:?} in the subject"))
+}
+
+/// The self-signed certificate a first SCEP request is signed with.
+pub(crate) fn signer(key: &RsaPrivateKey) -> anyhow::Result<Certificate> {
+    let mut profile = CertificateProfile::new(1)?;
+    profile.not_after = SystemTime::now() + SIGNER_VALIDITY;
+    profile.key_usage = vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment];
+    let cn = [vec![("CN".to_owned(), "device-sim SCEP signer".to_owned())]];
+    Ok(cert::self_signed(name(&cn, str::to_owned)?, key, &profile)?)
+}
+
+/// A second handle on `key` (aws-lc keys are not `Clone`).
+pub(crate) fn copy_key(key: &RsaPrivateKey) -> anyhow::Result<RsaPrivateKey> {
+    Ok(RsaPrivateKey::from_pkcs8_der(key.to_pkcs8_der())?)
+}

@@ -57,14 +57,18 @@ impl Stats {
     /// Latency percentiles of the requests recorded since the
     /// `from`-th one (0 for all), or `None` when there are none.
     pub fn latency_since(&self, from: usize) -> Option<Latency> {
-        let mut sample = self
-            .latencies
+        Latency::of(&mut self.latencies_since(from))
+    }
+
+    /// The latencies of the requests recorded since the `from`-th one, in
+    /// the order they completed.
+    pub fn latencies_since(&self, from: usize) -> Vec<Duration> {
+        self.latencies
             .lock()
             .expect("no thread panics while holding the lock")
             .get(from..)
             .map(<[Duration]>::to_vec)
-            .unwrap_or_default();
-        Latency::of(&mut sample)
+            .unwrap_or_default()
     }
 }
 

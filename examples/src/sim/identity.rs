@@ -87,3 +87,40 @@ pub(crate) fn signer(key: &RsaPrivateKey) -> anyhow::Result<Certificate> {
 pub(crate) fn copy_key(key: &RsaPrivateKey) -> anyhow::Result<RsaPrivateKey> {
     Ok(RsaPrivateKey::from_pkcs8_der(key.to_pkcs8_der())?)
 }
+
+#[cfg(test)]
+mod tests {
+    use cryptoutil::x509_cert::der::Encode as _;
+
+    use super::*;
+
+    #[test]
+    fn subject_variables_become_the_device_udid_and_serial() {
+        let device = Device::new("com.apple.mgmt.External.test").unwrap();
+        let rdns = vec![
+            vec![("O".to_owned(), "device-sim".to_owned())],
+            vec![("CN".to_owned(), "%HardwareUUID% %SerialNumber%".to_owned())],
+        ];
+        let name = subject(&rdns, &device).unwrap();
+        let expected = format!("{} {}", device.udid, device.serial_number);
+        assert_eq!(
+            cert::name_attribute(&name, rfc4519::CN).as_deref(),
+            Some(expected.as_str())
+        );
+        assert_eq!(
+            cert::name_attribute(&name, rfc4519::O).as_deref(),
+            Some("device-sim")
+        );
+        assert!(name.to_der().is_ok());
+    }
+
+    #[test]
+    fn an_unknown_subject_type_is_an_error_and_a_dotted_oid_is_not() {
+        let device = Device::new("com.apple.mgmt.External.test").unwrap();
+        let unknown = vec![vec![("XYZ".to_owned(), "x".to_owned())]];
+        let error = subject(&unknown, &device).unwrap_err().to_string();
+        assert!(error.contains("XYZ"), "{error}");
+        let email = vec![vec![("1.2.840.113549.1.9.1".to_owned(), "a@b".to_owned())]];
+        assert!(subject(&email, &device).is_ok());
+    }
+}

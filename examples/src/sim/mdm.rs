@@ -191,7 +191,7 @@ impl Simulator {
 }
 
 /// `error: cause: cause`, on one line (hyper's errors say little at the top).
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut line = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -100,9 +100,50 @@ async fn fetch(url: &str) -> anyhow::Result<Vec<u8>> {
     let response = HyperTransport::new()
         .send(request)
         .await
-        .map_err(|e| anyhow::anyhow!("fetching {url}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("fetching {url}: {}", super::mdm::chain(e.as_ref())))?;
     if response.status() != http::StatusCode::OK {
         bail!("fetching {url}: HTTP {}", response.status());
     }
     Ok(response.into_body().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder() -> nanomdm::profile::EnrollmentProfileBuilder {
+        EnrollmentProfile::builder()
+            .identifier("device-sim.test")
+            .scep_url("http://127.0.0.1:2016/scep")
+            .challenge("secret")
+            .subject_component("CN", "%HardwareUUID%")
+            .server_url("http://127.0.0.1:9000/mdm")
+            .topic("com.apple.mgmt.External.test")
+            .allow_insecure_urls()
+    }
+
+    #[test]
+    fn without_a_check_in_url_check_ins_go_to_the_server_url() {
+        let target = Target::from_profile(&builder().build().unwrap()).unwrap();
+        assert_eq!(target.check_in_url, "http://127.0.0.1:9000/mdm");
+        assert_eq!(target.server_url, "http://127.0.0.1:9000/mdm");
+        assert_eq!(target.challenge.as_deref(), Some("secret"));
+        assert_eq!(target.keysize, 2048);
+        let profile = builder()
+            .check_in_url("http://127.0.0.1:9000/checkin")
+            .build()
+            .unwrap();
+        let target = Target::from_profile(&profile).unwrap();
+        assert_eq!(target.check_in_url, "http://127.0.0.1:9000/checkin");
+    }
+
+    #[test]
+    fn an_https_server_url_is_refused_with_a_reason() {
+        let profile = builder()
+            .server_url("https://127.0.0.1:9000/mdm")
+            .build()
+            .unwrap();
+        let error = Target::from_profile(&profile).unwrap_err().to_string();
+        assert!(error.contains("plain HTTP only"), "{error}");
+    }
 }

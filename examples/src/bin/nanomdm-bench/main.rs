@@ -231,7 +231,7 @@ fn print_table(args: &Args, stores: &[(&str, Vec<Measurement>)]) {
         println!("|---|---:|");
         for (m, f) in memory.iter().zip(file) {
             println!(
-                "| {} | {:.2} |",
+                "| {} | {:.3} |",
                 m.name,
                 f.ops_per_second() / m.ops_per_second().max(f64::EPSILON)
             );

@@ -3,7 +3,11 @@
 //! with the `scep` crate's `scepserver` and `scepclient` examples (which
 //! take this package as a dev-dependency) and with nanomdm's `nanomdm`
 //! example: a buffered HTTP server loop ([`serve_http`]), a SCEP server
-//! loop ([`serve_scep`]) and a client transport ([`HyperTransport`]).
+//! loop ([`serve_scep`]) and a client transport ([`HyperTransport`]); and
+//! the network device simulator of `device-sim` and `nanomdm-bench`
+//! ([`sim`]).
+
+pub mod sim;
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -6,6 +6,7 @@
 //! `SyncConnectionWrapper<SqliteConnection>` (bundled SQLite, run on tokio's
 //! blocking threads). Both are pooled by deadpool.
 
+mod lock;
 mod migrate;
 #[cfg(test)]
 mod tests;

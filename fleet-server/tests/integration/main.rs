@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod locks;
 mod migrations;
 mod nanomdm_store;
 

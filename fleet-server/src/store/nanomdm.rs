@@ -15,6 +15,7 @@
 mod checkin;
 mod queue;
 mod registry;
+mod token_update;
 
 use std::collections::HashMap;
 

@@ -9,7 +9,7 @@ use diesel::dsl::{exists, now, sql};
 use diesel::sql_types::{Nullable, Timestamp};
 use diesel::{ExpressionMethods, NullableExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
-use nanomdm::protocol::checkin::{Authenticate, TokenUpdate, UserAuthenticate};
+use nanomdm::protocol::checkin::{Authenticate, UserAuthenticate};
 use nanomdm::protocol::enrollment::{Channel, EnrollmentId, EnrollmentType};
 use nanomdm::store::{Enrollment, PushInfo};
 
@@ -22,6 +22,24 @@ use crate::store::{Failure, text};
 fn no_time() -> diesel::expression::SqlLiteral<Nullable<Timestamp>> {
     sql::<Nullable<Timestamp>>("NULL")
 }
+
+/// Inside a transaction: fails it with `NotFound` unless the device row
+/// `$device_id` exists (nanomdm's foreign keys would fail it less clearly).
+macro_rules! require_device {
+    ($conn:ident, $device_id:expr) => {
+        let known: bool = diesel::select(exists(d::table.find($device_id)))
+            .get_result($conn)
+            .await?;
+        if !known {
+            return Err(Failure::NotFound(format!(
+                "device {} (no Authenticate)",
+                $device_id
+            )));
+        }
+    };
+}
+
+pub(super) use require_device;
 
 /// An enrollment row: type, device ID, enabled, tally, topic, push magic,
 /// token hex.
@@ -69,108 +87,6 @@ impl NanomdmStore {
         })
     }
 
-    pub(super) async fn token_update(
-        &self,
-        channel: &Channel,
-        message: &TokenUpdate,
-        raw: &[u8],
-    ) -> Result<(), Failure> {
-        let id = channel.id.as_str();
-        let device_id = channel.device_id().as_str();
-        let raw = text(raw, "TokenUpdate message")?;
-        let kind = channel.kind.as_str();
-        let token_hex = message.token_hex();
-        let user_id = channel.parent.as_ref().map(|_| id);
-        // A device channel's unlock token is kept until replaced.
-        let unlock = match channel.parent {
-            None => message.unlock_token.as_deref().filter(|t| !t.is_empty()),
-            Some(_) => None,
-        };
-        let keys = &message.enrollment;
-        let (short, long) = (
-            keys.user_short_name.as_deref(),
-            keys.user_long_name.as_deref(),
-        );
-        transaction!(self.db, conn => {
-            let device: bool = diesel::select(exists(d::table.find(device_id))).get_result(conn).await?;
-            if !device {
-                return Err(Failure::NotFound(format!("device {device_id} (no Authenticate)")));
-            }
-            if user_id.is_some() {
-                let user: bool = diesel::select(exists(u::table.find((id, device_id))))
-                    .get_result(conn)
-                    .await?;
-                if user {
-                    diesel::update(u::table.find((id, device_id)))
-                        .set((
-                            u::user_short_name.eq(short),
-                            u::user_long_name.eq(long),
-                            u::token_update.eq(raw),
-                            u::token_update_at.eq(now.nullable()),
-                        ))
-                        .execute(conn)
-                        .await?;
-                } else {
-                    diesel::insert_into(u::table)
-                        .values((
-                            u::id.eq(id),
-                            u::device_id.eq(device_id),
-                            u::user_short_name.eq(short),
-                            u::user_long_name.eq(long),
-                            u::token_update.eq(raw),
-                            u::token_update_at.eq(now.nullable()),
-                        ))
-                        .execute(conn)
-                        .await?;
-                }
-            } else {
-                diesel::update(d::table.find(id))
-                    .set((d::token_update.eq(raw), d::token_update_at.eq(now.nullable())))
-                    .execute(conn)
-                    .await?;
-                if let Some(unlock) = unlock {
-                    diesel::update(d::table.find(id))
-                        .set((d::unlock_token.eq(unlock), d::unlock_token_at.eq(now.nullable())))
-                        .execute(conn)
-                        .await?;
-                }
-            }
-            let enrolled: bool = diesel::select(exists(e::table.find(id))).get_result(conn).await?;
-            if enrolled {
-                diesel::update(e::table.find(id))
-                    .set((
-                        e::device_id.eq(device_id),
-                        e::user_id.eq(user_id),
-                        e::type_.eq(kind),
-                        e::topic.eq(&message.topic),
-                        e::push_magic.eq(&message.push_magic),
-                        e::token_hex.eq(&token_hex),
-                        e::enabled.eq(true),
-                        e::token_update_tally.eq(e::token_update_tally + 1),
-                        e::last_seen_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
-            } else {
-                diesel::insert_into(e::table)
-                    .values((
-                        e::id.eq(id),
-                        e::device_id.eq(device_id),
-                        e::user_id.eq(user_id),
-                        e::type_.eq(kind),
-                        e::topic.eq(&message.topic),
-                        e::push_magic.eq(&message.push_magic),
-                        e::token_hex.eq(&token_hex),
-                        e::enabled.eq(true),
-                        e::token_update_tally.eq(1),
-                    ))
-                    .execute(conn)
-                    .await?;
-            }
-            Ok::<_, Failure>(())
-        })
-    }
-
     pub(super) async fn user_authenticate(
         &self,
         channel: &Channel,
@@ -182,10 +98,7 @@ impl NanomdmStore {
         let raw = text(raw, "UserAuthenticate message")?;
         let digest = message.is_digest_response();
         transaction!(self.db, conn => {
-            let device: bool = diesel::select(exists(d::table.find(device_id))).get_result(conn).await?;
-            if !device {
-                return Err(Failure::NotFound(format!("device {device_id} (no Authenticate)")));
-            }
+            require_device!(conn, device_id);
             let user: bool = diesel::select(exists(u::table.find((id, device_id))))
                 .get_result(conn)
                 .await?;

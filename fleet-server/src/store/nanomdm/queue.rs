@@ -58,6 +58,44 @@ macro_rules! pending {
     };
 }
 
+/// Upserts the result of `$uuid` on `$id`, counting a NotNow and keeping
+/// the time of the first one.
+macro_rules! save_result {
+    ($conn:ident, $id:expr, $uuid:expr, $status:expr, $raw:expr, $not_now:expr) => {{
+        let result = r::table.find(($id, $uuid));
+        let earlier: bool = diesel::select(exists(result)).get_result($conn).await?;
+        let add = i32::from($not_now);
+        if earlier {
+            diesel::update(result)
+                .set((
+                    r::status.eq($status),
+                    r::result.eq($raw),
+                    r::not_now_tally.eq(r::not_now_tally + add),
+                ))
+                .execute($conn)
+                .await?;
+        } else {
+            diesel::insert_into(r::table)
+                .values((
+                    r::id.eq($id),
+                    r::command_uuid.eq($uuid),
+                    r::status.eq($status),
+                    r::result.eq($raw),
+                    r::not_now_tally.eq(add),
+                ))
+                .execute($conn)
+                .await?;
+        }
+        if $not_now {
+            // nanomdm keeps the time of the first NotNow only.
+            diesel::update(result.filter(r::not_now_at.is_null()))
+                .set(r::not_now_at.eq(now.nullable()))
+                .execute($conn)
+                .await?;
+        }
+    }};
+}
+
 impl NanomdmStore {
     pub(super) async fn enqueue(
         &self,
@@ -143,37 +181,7 @@ impl NanomdmStore {
             if !queued {
                 return Err(Failure::NotFound(format!("command {uuid} queued to {id}")));
             }
-            let result = r::table.find((id, uuid));
-            let earlier: bool = diesel::select(exists(result)).get_result(conn).await?;
-            let add = i32::from(not_now);
-            if earlier {
-                diesel::update(result)
-                    .set((
-                        r::status.eq(status),
-                        r::result.eq(raw),
-                        r::not_now_tally.eq(r::not_now_tally + add),
-                    ))
-                    .execute(conn)
-                    .await?;
-            } else {
-                diesel::insert_into(r::table)
-                    .values((
-                        r::id.eq(id),
-                        r::command_uuid.eq(uuid),
-                        r::status.eq(status),
-                        r::result.eq(raw),
-                        r::not_now_tally.eq(add),
-                    ))
-                    .execute(conn)
-                    .await?;
-            }
-            if not_now {
-                // nanomdm keeps the time of the first NotNow only.
-                diesel::update(result.filter(r::not_now_at.is_null()))
-                    .set(r::not_now_at.eq(now.nullable()))
-                    .execute(conn)
-                    .await?;
-            }
+            save_result!(conn, id, uuid, status, raw, not_now);
             if completes {
                 diesel::update(q::table.find((id, uuid)))
                     .set(q::active.eq(false))

@@ -92,9 +92,6 @@ impl DbConfig {
 /// Connections a pool opens unless configured otherwise.
 pub const DEFAULT_POOL_SIZE: usize = 10;
 
-/// How long an SQLite connection waits for another writer before failing.
-const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
-
 /// Why opening, migrating or querying the database failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -233,9 +230,10 @@ fn sqlite_url(path: &Path) -> String {
 }
 
 /// The per-connection SQLite settings: foreign keys (off by default in
-/// SQLite), a busy timeout so that concurrent writers wait rather than
+/// SQLite), a 5 s busy timeout so that concurrent writers wait rather than
 /// fail, and WAL so readers do not block the writer.
 pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 5000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL;";
 
@@ -243,8 +241,7 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; \
 async fn establish_sqlite(url: &str) -> diesel::ConnectionResult<SqliteConn> {
     use diesel_async::AsyncConnection;
     let mut conn = SqliteConn::establish(url).await?;
-    let pragmas = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; {SQLITE_PRAGMAS}");
-    conn.batch_execute(&pragmas)
+    conn.batch_execute(SQLITE_PRAGMAS)
         .await
         .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
     Ok(conn)

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use diesel::QueryableByName;
-use diesel::sql_types::Text;
+use diesel::sql_types::{Integer, Text};
 use diesel_async::RunQueryDsl;
 
 use super::{Db, DbConfig, DbError, prepare_db, with_conn};
@@ -188,4 +188,36 @@ async fn schema_rs_matches_the_mysql_migrations() {
     };
     let db = Db::open(&DbConfig::mysql(test_db.url())).unwrap();
     assert_schema_matches(&db).await;
+}
+
+/// `PRAGMA foreign_keys` and `PRAGMA journal_mode` as a connection reports
+/// them.
+#[derive(Debug, QueryableByName)]
+struct Pragmas {
+    #[diesel(sql_type = Integer)]
+    foreign_keys: i32,
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+    #[diesel(sql_type = Integer)]
+    timeout: i32,
+}
+
+#[tokio::test]
+async fn pooled_sqlite_connections_enforce_foreign_keys_use_wal_and_wait_when_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&DbConfig::sqlite(dir.path().join("pragmas.sqlite3"))).unwrap();
+    let pragmas = async {
+        Ok::<Pragmas, DbError>(with_conn!(db, conn => {
+        diesel::sql_query(
+            "SELECT f.foreign_keys, j.journal_mode, t.timeout \
+             FROM pragma_foreign_keys f, pragma_journal_mode j, pragma_busy_timeout t",
+        )
+        .get_result(conn)
+        .await?
+        }))
+    };
+    let pragmas = pragmas.await.unwrap();
+    assert_eq!(pragmas.foreign_keys, 1);
+    assert_eq!(pragmas.journal_mode, "wal");
+    assert_eq!(pragmas.timeout, 5000);
 }

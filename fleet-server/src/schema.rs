@@ -1,0 +1,137 @@
+// @generated in the shape of `diesel print-schema`, then held to the
+// migrations by the `schema_matches_the_migrations_*` tests (which read this
+// file and compare every table and column with the migrated database, on
+// SQLite and on MySQL). Never edit it by hand: change migrations/ and
+// regenerate it as fleet-server/README.md describes. Types are the portable
+// subset both backends read (TEXT-like columns as Text, BLOBs as Binary).
+
+diesel::table! {
+    locks (name) {
+        name -> Text,
+        owner -> Text,
+        expires_at_ms -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nano_cert_auth_associations (id, sha256) {
+        id -> Text,
+        sha256 -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nano_command_results (id, command_uuid) {
+        id -> Text,
+        command_uuid -> Text,
+        status -> Text,
+        result -> Text,
+        not_now_at -> Nullable<Timestamp>,
+        not_now_tally -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nano_commands (command_uuid) {
+        command_uuid -> Text,
+        seq -> BigInt,
+        request_type -> Text,
+        command -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nano_devices (id) {
+        id -> Text,
+        identity_cert -> Nullable<Text>,
+        serial_number -> Nullable<Text>,
+        unlock_token -> Nullable<Binary>,
+        unlock_token_at -> Nullable<Timestamp>,
+        authenticate -> Text,
+        authenticate_at -> Timestamp,
+        token_update -> Nullable<Text>,
+        token_update_at -> Nullable<Timestamp>,
+        bootstrap_token_b64 -> Nullable<Text>,
+        bootstrap_token_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nano_enrollment_queue (id, command_uuid) {
+        id -> Text,
+        command_uuid -> Text,
+        active -> Bool,
+        priority -> SmallInt,
+        seq -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nano_enrollments (id) {
+        id -> Text,
+        device_id -> Text,
+        user_id -> Nullable<Text>,
+        #[sql_name = "type"]
+        type_ -> Text,
+        topic -> Text,
+        push_magic -> Text,
+        token_hex -> Text,
+        enabled -> Bool,
+        token_update_tally -> Integer,
+        last_seen_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nano_push_certs (topic) {
+        topic -> Text,
+        cert_pem -> Text,
+        key_pem -> Text,
+        stale_token -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nano_users (id, device_id) {
+        id -> Text,
+        device_id -> Text,
+        user_short_name -> Nullable<Text>,
+        user_long_name -> Nullable<Text>,
+        token_update -> Nullable<Text>,
+        token_update_at -> Nullable<Timestamp>,
+        user_authenticate -> Nullable<Text>,
+        user_authenticate_at -> Nullable<Timestamp>,
+        user_authenticate_digest -> Nullable<Text>,
+        user_authenticate_digest_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    locks,
+    nano_cert_auth_associations,
+    nano_command_results,
+    nano_commands,
+    nano_devices,
+    nano_enrollment_queue,
+    nano_enrollments,
+    nano_push_certs,
+    nano_users,
+);

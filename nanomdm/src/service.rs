@@ -10,7 +10,7 @@
 //!
 //! Unlike nanomdm, the enrollment is resolved once, before any service
 //! runs ([`Checkin::channel`], [`Report::channel`]), so every layer sees
-//! the same [`Channel`].
+//! the same [`Channel`](crate::protocol::enrollment::Channel).
 
 mod certauth;
 mod core;
@@ -26,7 +26,6 @@ use bytes::Bytes;
 use crate::identity::ClientIdentity;
 use crate::protocol::checkin::Checkin;
 use crate::protocol::command::Report;
-use crate::protocol::enrollment::Channel;
 use crate::store::{BoxError, QueuedCommand, StoreError};
 
 pub use certauth::{CertAuth, CertAuthError, CertAuthOptions};
@@ -108,9 +107,4 @@ pub trait Service: Send + Sync + Debug {
         request: &Request,
         report: &Report,
     ) -> Result<Option<QueuedCommand>, ServiceError>;
-}
-
-/// The device-channel ID of a channel, for logs.
-fn log_id(channel: &Channel) -> &str {
-    channel.id.as_str()
 }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use cryptoutil::der::Encode as _;
 use plist::{Dictionary, Value};
 
-use super::{Reply, Request, Service, ServiceError, log_id};
+use super::{Reply, Request, Service, ServiceError};
 use crate::protocol::checkin::{
     Checkin, CheckinMessage, DeclarativeManagement, GetToken, UserAuthenticate,
 };
@@ -246,7 +246,7 @@ impl Service for Core {
             // device still deserves its next command rather than a 500 it
             // would retry forever.
             Err(StoreError::NotFound(what)) => tracing::warn!(
-                enrollment = log_id(channel),
+                enrollment = %channel.id,
                 status = %report.status,
                 "command report ignored: {what}"
             ),

@@ -211,6 +211,15 @@ impl Db {
         matches!(self.pool, Pool::Mysql(_))
     }
 
+    /// Runs `SELECT 1`: whether the database answers (`/healthz`).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        use diesel_async::RunQueryDsl;
+        with_conn!(self, conn => {
+            diesel::sql_query("SELECT 1").execute(conn).await?;
+        });
+        Ok(())
+    }
+
     /// What [`open`](Self::open) was given.
     pub fn backend(&self) -> &Backend {
         &self.backend

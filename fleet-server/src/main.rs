@@ -1,0 +1,121 @@
+//! `fleet-server`: `serve`, `prepare db`, `version`.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use fleet_server::config::DatabaseArgs;
+use fleet_server::db::{Db, prepare_db};
+use fleet_server::serve::{self, ServeArgs};
+
+/// The Fleet-style Apple MDM server.
+#[derive(Debug, Parser)]
+#[command(name = "fleet-server", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API, SCEP and MDM endpoints.
+    Serve(Box<ServeArgs>),
+    /// Prepare things before serving.
+    Prepare {
+        #[command(subcommand)]
+        what: Prepare,
+    },
+    /// Print the version.
+    Version,
+}
+
+#[derive(Debug, Subcommand)]
+enum Prepare {
+    /// Run the database migrations.
+    Db(DatabaseArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (json, debug) = match &cli.command {
+        Command::Serve(args) => (args.server.logging_json, args.server.logging_debug),
+        _ => (false, false),
+    };
+    init_logging(json, debug);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => Ok(serve::run(*args, shutdown_signal()).await?),
+        Command::Prepare {
+            what: Prepare::Db(args),
+        } => {
+            let db = Db::open(&args.db_config()?)?;
+            let applied = prepare_db(&db).await.context("preparing the database")?;
+            if applied.is_empty() {
+                println!("Migrations already completed. Nothing to do.");
+            } else {
+                println!("Migrations completed: {}", applied.join(", "));
+            }
+            Ok(())
+        }
+        Command::Version => {
+            println!("fleet-server {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+    }
+}
+
+/// Logs to standard error as text or JSON lines, at info (or debug).
+fn init_logging(json: bool, debug: bool) {
+    let level = if debug {
+        tracing::Level::DEBUG
+    } else {
+        tracing::Level::INFO
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

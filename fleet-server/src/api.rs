@@ -10,12 +10,15 @@
 //! answered in Fleet's shape; successes are JSON with the resource under a
 //! named key ([`json_ok`]).
 
+mod activities;
 mod auth;
 mod error;
 mod pagination;
 mod ratelimit;
 mod router;
 mod session;
+mod setup;
+mod users;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -91,7 +94,13 @@ impl std::fmt::Debug for FleetApi {
 
 /// Every route of the API. Endpoint modules each contribute a list.
 fn all_routes() -> Vec<Route> {
-    [session::routes()].concat()
+    [
+        setup::routes(),
+        session::routes(),
+        users::routes(),
+        activities::routes(),
+    ]
+    .concat()
 }
 
 impl FleetApi {

@@ -308,6 +308,8 @@ macro_rules! on_both_backends {
     };
 }
 
+pub(crate) use on_both_backends;
+
 on_both_backends!(
     login_me_and_logout,
     wrong_credentials_are_one_401_whichever_part_is_wrong,

@@ -80,7 +80,7 @@ async fn setup(api: &FleetApi, req: ApiRequest) -> ApiResult {
     let new = NewUser {
         name: name.trim().to_owned(),
         email,
-        password_hash: hash(&password)?,
+        password_hash: hash(&password).await?,
         global_role: GlobalRole::Admin,
         api_only: false,
     };

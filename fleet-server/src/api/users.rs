@@ -83,9 +83,23 @@ pub(super) fn field(name: &str, reason: impl Into<String>) -> FieldError {
     }
 }
 
-/// Hashes a password that passed the rules.
-pub(super) fn hash(password: &str) -> Result<String, ApiError> {
-    hash_password(password).map_err(|e: PasswordError| ApiError::internal(&e))
+/// Hashes a password that passed the rules, on a blocking thread (Argon2
+/// takes tens of milliseconds of CPU by design).
+pub(super) async fn hash(password: &str) -> Result<String, ApiError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e: PasswordError| ApiError::internal(&e))
+}
+
+/// Whether `password` matches the stored `hash`, checked on a blocking
+/// thread.
+pub(super) async fn verify(password: &str, hash: &str) -> Result<bool, ApiError> {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// A role by name, or a validation error listing Fleet's roles.
@@ -148,7 +162,7 @@ async fn create(api: &FleetApi, req: ApiRequest) -> ApiResult {
     let new = NewUser {
         name: name.trim().to_owned(),
         email,
-        password_hash: hash(&password)?,
+        password_hash: hash(&password).await?,
         global_role: role.unwrap_or(GlobalRole::Observer),
         api_only: body.api_only,
     };
@@ -219,11 +233,14 @@ async fn modify(api: &FleetApi, req: ApiRequest) -> ApiResult {
     let target = visible_user(api, &auth, id).await?;
     let body: ModifyBody = req.json()?;
     let current_password = body.password.clone();
-    let changes = validate_changes(&auth.user, &target, body)?;
-    let admin_reset = auth.user.is_admin() && auth.user.id != target.id;
-    if changes.password_hash.is_some() && !admin_reset {
-        let current = current_password.unwrap_or_default();
-        check_current_password(api, &target, &current).await?;
+    let (mut changes, new_password) = validate_changes(&auth.user, &target, body)?;
+    if let Some(new_password) = new_password {
+        let admin_reset = auth.user.is_admin() && auth.user.id != target.id;
+        if !admin_reset {
+            let current = current_password.unwrap_or_default();
+            check_current_password(api, &target, &current).await?;
+        }
+        changes.password_hash = Some(hash(&new_password).await?);
     }
     let now = api.now();
     let user = api
@@ -243,18 +260,22 @@ async fn modify(api: &FleetApi, req: ApiRequest) -> ApiResult {
     json_ok(&json!({ "user": user }))
 }
 
-/// Checks a PATCH body against the caller's rights and the field rules.
+/// Checks a PATCH body against the caller's rights and the field rules;
+/// the changes (password hash not yet set) and the new password, if any.
 fn validate_changes(
     caller: &User,
     target: &User,
     body: ModifyBody,
-) -> Result<UserChanges, ApiError> {
+) -> Result<(UserChanges, Option<String>), ApiError> {
     if !caller.is_admin() && (body.global_role.is_some() || body.email.is_some()) {
         return Err(ApiError::forbidden());
     }
     let mut errors = Vec::new();
     if let Some(name) = &body.name {
         check_name(name, &mut errors);
+    }
+    if body.position.as_ref().is_some_and(|p| p.len() > 255) {
+        errors.push(field("position", "is longer than 255 characters"));
     }
     let email = body.email.as_deref().map(normalise_email);
     if let Some(email) = &email {
@@ -276,13 +297,14 @@ fn validate_changes(
     if let Some(e) = ApiError::validations(errors) {
         return Err(e);
     }
-    Ok(UserChanges {
+    let changes = UserChanges {
         name: body.name.map(|n| n.trim().to_owned()),
         email,
         position: body.position,
         global_role,
-        password_hash: body.new_password.as_deref().map(hash).transpose()?,
-    })
+        password_hash: None,
+    };
+    Ok((changes, body.new_password))
 }
 
 /// `DELETE /users/{id}`: admins only; the last admin cannot be deleted.

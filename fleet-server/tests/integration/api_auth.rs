@@ -134,7 +134,7 @@ async fn login_me_and_logout(db: &Db) {
     );
 }
 
-async fn wrong_credentials_are_one_401_whichever_part_is_wrong(db: &Db) {
+async fn wrong_credentials_are_one_401_whichever_part_is_wrong_and_are_recorded(db: &Db) {
     let (api, _clock) = api(db);
     create_user(db, "admin@example.com", GlobalRole::Admin).await;
     let wrong_password =
@@ -163,6 +163,23 @@ async fn wrong_credentials_are_one_401_whichever_part_is_wrong(db: &Db) {
         "base",
     );
     assert_eq!(a, b, "the answer does not say which part was wrong");
+    let token = login(&api, "admin@example.com").await;
+    let log = "/api/v1/fleet/activities?order_key=id&order_direction=asc";
+    let (status, log) = call(&api, Method::GET, log, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let entries = log["activities"].as_array().unwrap();
+    let types: Vec<&str> = entries
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["user_failed_login", "user_failed_login", "user_logged_in"]
+    );
+    assert_eq!(entries[0]["details"]["email"], "admin@example.com");
+    assert_eq!(entries[0]["details"]["public_ip"], "192.0.2.1");
+    assert_eq!(entries[1]["actor_id"], Value::Null);
+    assert_eq!(entries[2]["actor_email"], "admin@example.com");
 }
 
 async fn logins_are_rate_limited_per_email_until_the_minute_is_over(db: &Db) {
@@ -312,7 +329,7 @@ pub(crate) use on_both_backends;
 
 on_both_backends!(
     login_me_and_logout,
-    wrong_credentials_are_one_401_whichever_part_is_wrong,
+    wrong_credentials_are_one_401_whichever_part_is_wrong_and_are_recorded,
     logins_are_rate_limited_per_email_until_the_minute_is_over,
     a_session_expires_after_the_ttl_without_use,
     requests_without_a_valid_token_are_401,

@@ -236,6 +236,22 @@ async fn a_session_expires_after_the_ttl_without_use(db: &Db) {
     );
 }
 
+async fn expired_sessions_are_swept_and_live_ones_kept(db: &Db) {
+    let id = create_user(db, "admin@example.com", GlobalRole::Admin).await;
+    let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let ttl = Duration::from_secs(3600);
+    db.create_session(id, t0).await.unwrap();
+    db.create_session(id, t0).await.unwrap();
+    let live = db
+        .create_session(id, t0 + Duration::from_secs(1800))
+        .await
+        .unwrap();
+    let swept = db.delete_expired_sessions(ttl, t0 + ttl).await.unwrap();
+    assert_eq!(swept, 2);
+    let found = db.find_session(live.expose(), ttl, t0 + ttl).await.unwrap();
+    assert_eq!(found.map(|s| s.user_id), Some(id));
+}
+
 async fn requests_without_a_valid_token_are_401(db: &Db) {
     let (api, _clock) = api(db);
     let none = call(&api, Method::GET, "/api/v1/fleet/me", None, None).await;
@@ -332,6 +348,7 @@ on_both_backends!(
     wrong_credentials_are_one_401_whichever_part_is_wrong_and_are_recorded,
     logins_are_rate_limited_per_email_until_the_minute_is_over,
     a_session_expires_after_the_ttl_without_use,
+    expired_sessions_are_swept_and_live_ones_kept,
     requests_without_a_valid_token_are_401,
     routing_errors_and_malformed_json_have_fleets_shape,
 );

@@ -113,7 +113,33 @@ async fn login_me_and_logout(db: &Db) {
         assert_eq!(status, StatusCode::OK, "{path}: {me}");
         assert_eq!(me["user"]["email"], "admin@example.com");
         assert_eq!(me["user"]["global_role"], "admin");
-        assert!(me["user"].get("password").is_none(), "{me}");
+        let mut keys: Vec<&str> = me["user"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "api_only",
+                "created_at",
+                "email",
+                "force_password_reset",
+                "global_role",
+                "gravatar_url",
+                "id",
+                "name",
+                "position",
+                "updated_at"
+            ],
+            "Fleet's user fields and never the password"
+        );
+        assert!(
+            me["user"]["created_at"].as_str().unwrap().ends_with('Z'),
+            "{me}"
+        );
         assert!(!me.to_string().contains("argon2"), "{me}");
     }
     let (status, _) = call(

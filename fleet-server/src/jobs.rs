@@ -96,7 +96,7 @@ pub async fn run(db: Db, owner: String, job: Job, metrics: Arc<Metrics>) {
             match (job.run)().await {
                 Ok(()) => tracing::debug!(job = job.name, "job ran"),
                 Err(e) => {
-                    tracing::warn!(job = job.name, error = %crate::error_chain(e.as_ref()), "job failed")
+                    tracing::warn!(job = job.name, error = %crate::error_chain(e.as_ref()), "job failed");
                 }
             }
         }

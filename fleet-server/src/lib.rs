@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod activities;
+pub mod api;
 pub mod config;
 pub mod db;
 pub mod dev;
@@ -13,7 +15,9 @@ pub mod mdm;
 pub(crate) mod schema;
 pub mod serve;
 pub mod server;
+pub mod sessions;
 pub mod store;
+pub mod users;
 
 /// `error` and its sources, joined by ": ", for one-line log fields.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {

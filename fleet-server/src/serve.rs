@@ -13,11 +13,13 @@ use std::time::{Duration, SystemTime};
 use clap::Args;
 use tokio::net::TcpListener;
 
+use crate::api::{ApiSettings, DEFAULT_SESSION_TTL, FleetApi};
 use crate::config::{ConfigError, DatabaseArgs, MdmArgs, ServerArgs};
 use crate::db::{Db, DbError, prepare_db};
 use crate::jobs::{self, Job};
 use crate::mdm;
 use crate::server::metrics::{Metrics, MetricsHook};
+use crate::server::routes::{Handler, HandlerBox};
 use crate::server::{self, Routes, tls};
 
 pub use resolve::{DevMode, Settings, resolve};
@@ -89,7 +91,7 @@ pub async fn run(args: ServeArgs, shutdown: impl Future<Output = ()>) -> Result<
     migrate_if_behind(&db).await?;
 
     let metrics = Metrics::new();
-    let routes = routes(&db, &settings, &metrics).await?;
+    let routes = routes(&db, &settings, bound, &metrics).await?;
     let acceptor = match &settings.tls {
         Some((cert, key)) => {
             let client_ca = settings
@@ -137,15 +139,25 @@ async fn migrate_if_behind(db: &Db) -> Result<(), DbError> {
 async fn routes(
     db: &Db,
     settings: &Settings,
+    bound: SocketAddr,
     metrics: &Arc<Metrics>,
 ) -> Result<Routes, ServeError> {
+    let server_url = match &settings.mdm {
+        Some(mdm) => mdm.server_url.clone(),
+        None => format!("http://{bound}"),
+    };
+    let api = Arc::new(FleetApi::new(db.clone(), ApiSettings::new(server_url)));
+    let api: Handler = Arc::new(move |request| {
+        let api = Arc::clone(&api);
+        Box::pin(async move { api.handle(request).await })
+    });
     let mut routes = Routes {
         db: db.clone(),
         metrics: metrics.clone(),
         scep: None,
         mdm: None,
         enroll: None,
-        api: None,
+        api: Some(HandlerBox(api)),
     };
     if let Some(mdm_settings) = &settings.mdm {
         let hooks: Vec<Arc<dyn nanomdm::service::Hook>> =
@@ -168,7 +180,12 @@ fn cleanup_job(db: &Db, interval: Duration) -> Job {
         run: Arc::new(move || {
             let db = db.clone();
             Box::pin(async move {
-                db.ping().await?;
+                let swept = db
+                    .delete_expired_sessions(DEFAULT_SESSION_TTL, SystemTime::now())
+                    .await?;
+                if swept > 0 {
+                    tracing::info!(swept, "expired sessions deleted");
+                }
                 Ok(())
             })
         }),

@@ -80,7 +80,7 @@ pub async fn serve(
                     }
                 }
                 Some(acceptor) => {
-                    serve_tls(acceptor, stream, peer, routes, &builder, watcher).await
+                    serve_tls(acceptor, stream, peer, routes, &builder, watcher).await;
                 }
             }
         });
@@ -141,6 +141,8 @@ async fn handle(
     if let Some(cert) = client_cert {
         parts.extensions.insert(cert);
     }
+    // The API rate-limits logins per client address.
+    parts.extensions.insert(crate::api::ClientAddr(peer.ip()));
     let route = routes.route(&parts.uri);
     let method = parts.method.clone();
     let path = parts.uri.path().to_owned();

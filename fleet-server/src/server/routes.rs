@@ -24,9 +24,6 @@ pub const MDM_PATH: &str = "/mdm/apple/mdm";
 /// The enrollment profile of a manual enrollment (`?id=N`).
 pub const ENROLL_PATH: &str = "/mdm/apple/api/enroll";
 
-/// Largest request body of the Fleet API and the small endpoints.
-const API_MAX_BODY: usize = 2 * 1024 * 1024;
-
 /// A route, chosen from the path before the body is read so that each
 /// gets its own body limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +63,7 @@ impl Route {
         match self {
             Self::Scep => scep::http::MAX_BODY_BYTES,
             Self::Mdm => nanomdm::http::MAX_BODY_BYTES,
-            Self::Api => API_MAX_BODY,
+            Self::Api => crate::api::MAX_BODY_BYTES,
             Self::Healthz | Self::Metrics | Self::Enroll | Self::NotFound => 64 * 1024,
         }
     }

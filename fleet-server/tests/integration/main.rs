@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod api_auth;
+mod api_users;
 mod locks;
 mod migrations;
 mod nanomdm_store;

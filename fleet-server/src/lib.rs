@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod datastore;
 pub mod db;
+pub mod enrollments;
+pub mod hosts;
 #[allow(
     unreachable_pub,
     missing_docs,

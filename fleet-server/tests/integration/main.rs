@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod enrollments;
+mod hosts;
 mod locks;
+mod mdm_server;
 mod migrations;
 mod nanomdm_store;
 

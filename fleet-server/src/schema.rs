@@ -6,6 +6,27 @@
 // subset both backends read (TEXT-like columns as Text, BLOBs as Binary).
 
 diesel::table! {
+    activities (id) {
+        id -> BigInt,
+        created_at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        user_name -> Nullable<Text>,
+        user_email -> Nullable<Text>,
+        activity_type -> Text,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    app_config_json (id) {
+        id -> Integer,
+        json_value -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     apple_manual_enrollments (id) {
         id -> BigInt,
         name -> Text,
@@ -152,9 +173,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        key_sha256 -> Text,
+        created_at -> Timestamp,
+        accessed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        name -> Text,
+        email -> Text,
+        password -> Text,
+        global_role -> Text,
+        api_only -> Bool,
+        admin_forced_password_reset -> Bool,
+        gravatar_url -> Text,
+        position -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(hosts -> apple_manual_enrollments (apple_manual_enrollment_id));
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    activities,
+    app_config_json,
     apple_manual_enrollments,
     hosts,
     locks,
@@ -166,4 +216,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     nano_enrollments,
     nano_push_certs,
     nano_users,
+    sessions,
+    users,
 );

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod api_auth;
 mod enrollments;
 mod hosts;
 mod locks;

@@ -91,7 +91,12 @@ impl std::fmt::Debug for FleetApi {
 
 /// Every route of the API. Endpoint modules each contribute a list.
 fn all_routes() -> Vec<Route> {
-    [session::routes()].concat()
+    [
+        session::routes(),
+        crate::enrollments::api::routes(),
+        crate::hosts::api::routes(),
+    ]
+    .concat()
 }
 
 impl FleetApi {

@@ -3,8 +3,9 @@
 //! enrollment profile from.
 //!
 //! [`ManualEnrollments`] holds the queries; [`profile`] builds the
-//! `.mobileconfig` and serves it to devices.
+//! `.mobileconfig` and serves it to devices; [`api`] is the REST surface.
 
+pub mod api;
 pub mod profile;
 
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};

@@ -5,6 +5,7 @@
 //!
 //! [`Hosts`] holds the queries, written once for both backends.
 
+pub(crate) mod api;
 mod hook;
 mod list;
 

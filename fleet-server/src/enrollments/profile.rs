@@ -85,7 +85,7 @@ impl EnrollProfileSettings {
 
     /// The URL devices download enrollment `id`'s profile from.
     pub fn enroll_url(&self, id: i64) -> String {
-        format!("{}{ENROLL_PATH}?id={id}", self.base())
+        enroll_url(&self.server_url, id)
     }
 
     /// The enrollment profile of `enrollment`: identical for every device
@@ -128,6 +128,12 @@ impl EnrollProfileSettings {
             None => profile.to_xml(),
         }
     }
+}
+
+/// The URL devices download enrollment `id`'s profile from, on the server
+/// at `server_url` (e.g. `https://mdm.example.com`).
+pub fn enroll_url(server_url: &str, id: i64) -> String {
+    format!("{}{ENROLL_PATH}?id={id}", server_url.trim_end_matches('/'))
 }
 
 /// The device-facing `GET /mdm/apple/api/enroll?id=N`: the profile of

@@ -36,9 +36,20 @@ pub enum HostOrderKey {
 }
 
 impl HostOrderKey {
-    /// The order keys the API accepts, for error messages.
-    pub const NAMES: &'static str = "id, hostname, hardware_serial, hardware_model, uuid, \
-         platform, os_version, last_seen, created_at";
+    /// The order keys the API accepts.
+    pub const NAMES: &'static [&'static str] = &[
+        "id",
+        "hostname",
+        "display_name",
+        "hardware_serial",
+        "hardware_model",
+        "uuid",
+        "platform",
+        "os_version",
+        "last_seen",
+        "seen_time",
+        "created_at",
+    ];
 
     /// The key named `name`, or `None` for a name not allowed.
     pub fn from_name(name: &str) -> Option<Self> {

@@ -7,6 +7,7 @@ mod api_auth;
 mod enrollments;
 mod hosts;
 mod locks;
+mod mdm_api;
 mod mdm_server;
 mod migrations;
 mod nanomdm_store;

@@ -10,12 +10,15 @@
 //! answered in Fleet's shape; successes are JSON with the resource under a
 //! named key ([`json_ok`]).
 
+mod activities;
 mod auth;
 mod error;
 mod pagination;
 mod ratelimit;
 mod router;
 mod session;
+mod setup;
+mod users;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -49,6 +52,12 @@ pub struct ApiSettings {
     /// The login rate-limit window.
     pub login_rate_window: Duration,
 }
+
+/// The largest request body the server should buffer for this API (JSON
+/// bodies; an endpoint taking uploads would need its own limit). Larger
+/// bodies should be refused by the server with 413 before calling
+/// [`FleetApi::handle`].
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Fleet's default session TTL here: 24 hours of inactivity.
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -92,7 +101,10 @@ impl std::fmt::Debug for FleetApi {
 /// Every route of the API. Endpoint modules each contribute a list.
 fn all_routes() -> Vec<Route> {
     [
+        setup::routes(),
         session::routes(),
+        users::routes(),
+        activities::routes(),
         crate::enrollments::api::routes(),
         crate::hosts::api::routes(),
     ]
@@ -181,4 +193,12 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Byte
 /// 200 with `body` (an object naming the resource, e.g. `{"user": …}`).
 pub fn json_ok(body: &impl Serialize) -> ApiResult {
     Ok(json_response(StatusCode::OK, body))
+}
+
+/// Compile-time check: servers spawn `handle`'s future on a multi-threaded
+/// runtime, so it must be `Send`.
+#[cfg(test)]
+#[allow(dead_code, reason = "only compiled, never run")]
+fn handle_future_is_send(api: &FleetApi, request: http::Request<Bytes>) -> impl Send + '_ {
+    api.handle(request)
 }

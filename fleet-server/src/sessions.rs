@@ -155,6 +155,20 @@ impl Db {
         Ok(())
     }
 
+    /// Deletes every session unused for `ttl` before `now`, returning how
+    /// many. Lookups already refuse (and delete) such sessions; this keeps
+    /// the table small and is meant for a periodic job.
+    pub async fn delete_expired_sessions(
+        &self,
+        ttl: Duration,
+        now: SystemTime,
+    ) -> Result<usize, DbError> {
+        let cutoff = db_time(now.checked_sub(ttl).unwrap_or(std::time::UNIX_EPOCH));
+        Ok(with_conn!(self, conn => {
+            diesel::delete(s::table.filter(s::accessed_at.le(cutoff))).execute(conn).await?
+        }))
+    }
+
     /// Ends every session of `user_id`.
     pub async fn delete_user_sessions(&self, user_id: i64) -> Result<(), DbError> {
         with_conn!(self, conn => {

@@ -5,9 +5,10 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::users::verify;
 use super::{ApiError, ApiRequest, ApiResult, ClientAddr, FleetApi, Route, handler, json_ok};
 use crate::activities::{activity_type, record_activity};
-use crate::users::{decoy_hash, verify_password};
+use crate::users::decoy_hash;
 
 /// This module's routes.
 pub(super) fn routes() -> Vec<Route> {
@@ -50,11 +51,13 @@ async fn login(api: &FleetApi, req: ApiRequest) -> ApiResult {
     let hash = found
         .as_ref()
         .map_or_else(|| decoy_hash(), |(_, h)| h.as_str());
-    let verified = verify_password(&body.password, hash);
+    let verified = verify(&body.password, hash).await?;
     let user = match found {
         Some((user, _)) if verified => user,
         _ => {
             let ip = client.map(|ip| ip.to_string()).unwrap_or_default();
+            // The email is the caller's text: keep the log entry bounded.
+            let email: String = email.chars().take(255).collect();
             let details = json!({"email": email, "public_ip": ip});
             record_activity(
                 api.db(),

@@ -360,3 +360,14 @@ pub(crate) fn like_pattern(text: &str) -> String {
     p.push('%');
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(like_pattern("ann"), "%ann%");
+        assert_eq!(like_pattern("50%_off!"), "%50!%!_off!!%");
+    }
+}

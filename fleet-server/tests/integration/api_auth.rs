@@ -113,7 +113,33 @@ async fn login_me_and_logout(db: &Db) {
         assert_eq!(status, StatusCode::OK, "{path}: {me}");
         assert_eq!(me["user"]["email"], "admin@example.com");
         assert_eq!(me["user"]["global_role"], "admin");
-        assert!(me["user"].get("password").is_none(), "{me}");
+        let mut keys: Vec<&str> = me["user"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "api_only",
+                "created_at",
+                "email",
+                "force_password_reset",
+                "global_role",
+                "gravatar_url",
+                "id",
+                "name",
+                "position",
+                "updated_at"
+            ],
+            "Fleet's user fields and never the password"
+        );
+        assert!(
+            me["user"]["created_at"].as_str().unwrap().ends_with('Z'),
+            "{me}"
+        );
         assert!(!me.to_string().contains("argon2"), "{me}");
     }
     let (status, _) = call(
@@ -134,7 +160,7 @@ async fn login_me_and_logout(db: &Db) {
     );
 }
 
-async fn wrong_credentials_are_one_401_whichever_part_is_wrong(db: &Db) {
+async fn wrong_credentials_are_one_401_whichever_part_is_wrong_and_are_recorded(db: &Db) {
     let (api, _clock) = api(db);
     create_user(db, "admin@example.com", GlobalRole::Admin).await;
     let wrong_password =
@@ -163,6 +189,23 @@ async fn wrong_credentials_are_one_401_whichever_part_is_wrong(db: &Db) {
         "base",
     );
     assert_eq!(a, b, "the answer does not say which part was wrong");
+    let token = login(&api, "admin@example.com").await;
+    let log = "/api/v1/fleet/activities?order_key=id&order_direction=asc";
+    let (status, log) = call(&api, Method::GET, log, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let entries = log["activities"].as_array().unwrap();
+    let types: Vec<&str> = entries
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["user_failed_login", "user_failed_login", "user_logged_in"]
+    );
+    assert_eq!(entries[0]["details"]["email"], "admin@example.com");
+    assert_eq!(entries[0]["details"]["public_ip"], "192.0.2.1");
+    assert_eq!(entries[1]["actor_id"], Value::Null);
+    assert_eq!(entries[2]["actor_email"], "admin@example.com");
 }
 
 async fn logins_are_rate_limited_per_email_until_the_minute_is_over(db: &Db) {
@@ -217,6 +260,22 @@ async fn a_session_expires_after_the_ttl_without_use(db: &Db) {
         "Authentication required",
         "base",
     );
+}
+
+async fn expired_sessions_are_swept_and_live_ones_kept(db: &Db) {
+    let id = create_user(db, "admin@example.com", GlobalRole::Admin).await;
+    let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let ttl = Duration::from_secs(3600);
+    db.create_session(id, t0).await.unwrap();
+    db.create_session(id, t0).await.unwrap();
+    let live = db
+        .create_session(id, t0 + Duration::from_secs(1800))
+        .await
+        .unwrap();
+    let swept = db.delete_expired_sessions(ttl, t0 + ttl).await.unwrap();
+    assert_eq!(swept, 2);
+    let found = db.find_session(live.expose(), ttl, t0 + ttl).await.unwrap();
+    assert_eq!(found.map(|s| s.user_id), Some(id));
 }
 
 async fn requests_without_a_valid_token_are_401(db: &Db) {
@@ -308,11 +367,14 @@ macro_rules! on_both_backends {
     };
 }
 
+pub(crate) use on_both_backends;
+
 on_both_backends!(
     login_me_and_logout,
-    wrong_credentials_are_one_401_whichever_part_is_wrong,
+    wrong_credentials_are_one_401_whichever_part_is_wrong_and_are_recorded,
     logins_are_rate_limited_per_email_until_the_minute_is_over,
     a_session_expires_after_the_ttl_without_use,
+    expired_sessions_are_swept_and_live_ones_kept,
     requests_without_a_valid_token_are_401,
     routing_errors_and_malformed_json_have_fleets_shape,
 );

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 mod api_auth;
+mod api_users;
 mod enrollments;
 mod hosts;
 mod locks;

@@ -197,13 +197,20 @@ fn mdm_endpoints(enrollment_id: i64, host_id: i64) -> Vec<(Method, String, Optio
     ]
 }
 
+/// Maintainer, observer, observer_plus and gitops are all refused.
 async fn only_global_admins_may_use_the_mdm_endpoints(db: Db) {
     let (api, _clock) = api(&db);
     let admin = admin_token(&api, &db).await;
-    create_user(&db, "maintainer@example.com", GlobalRole::Maintainer).await;
-    create_user(&db, "observer@example.com", GlobalRole::Observer).await;
-    let maintainer = login(&api, "maintainer@example.com").await;
-    let observer = login(&api, "observer@example.com").await;
+    // Every role but admin.
+    let mut refused_tokens = Vec::new();
+    for role in GlobalRole::ALL
+        .into_iter()
+        .filter(|r| *r != GlobalRole::Admin)
+    {
+        let email = format!("{role:?}@example.com").to_ascii_lowercase();
+        create_user(&db, &email, role).await;
+        refused_tokens.push(login(&api, &email).await);
+    }
     let server = MdmServer::new(&db);
     let device = server.device();
     server.enroll(&device, "/mdm/apple/mdm").await;
@@ -227,7 +234,7 @@ async fn only_global_admins_may_use_the_mdm_endpoints(db: Db) {
             "Authentication required",
             "base",
         );
-        for token in [&maintainer, &observer] {
+        for token in &refused_tokens {
             let refused = call(&api, method.clone(), &path, Some(token), body.as_deref()).await;
             assert_eq!(refused.0, StatusCode::FORBIDDEN, "{what}: {}", refused.1);
             assert_eq!(refused.1["message"], "Permission Denied", "{what}");

@@ -203,6 +203,17 @@ async fn a_missing_malformed_or_unknown_id_is_refused_with_a_one_line_reason() {
     }
 }
 
+#[tokio::test]
+async fn only_get_is_allowed_on_the_enroll_endpoint() {
+    let (handler, id, _dir) = handler(false).await;
+    let request = Request::post(format!("/mdm/apple/api/enroll?id={id}"))
+        .body(Bytes::new())
+        .unwrap();
+    let response = handler.handle(request).await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.body().as_ref(), b"only GET is allowed\n");
+}
+
 #[test]
 fn the_settings_debug_output_hides_the_challenge() {
     let shown = format!("{:?}", settings(true));

@@ -105,6 +105,8 @@ fn all_routes() -> Vec<Route> {
         session::routes(),
         users::routes(),
         activities::routes(),
+        crate::enrollments::api::routes(),
+        crate::hosts::api::routes(),
     ]
     .concat()
 }

@@ -3,8 +3,11 @@
 pub mod activities;
 pub mod api;
 pub mod config;
+pub mod datastore;
 pub mod db;
 pub mod dev;
+pub mod enrollments;
+pub mod hosts;
 pub mod jobs;
 pub mod mdm;
 #[allow(

@@ -27,6 +27,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    apple_manual_enrollments (id) {
+        id -> BigInt,
+        name -> Text,
+        configuration -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hosts (id) {
+        id -> BigInt,
+        uuid -> Text,
+        hardware_serial -> Text,
+        hardware_model -> Text,
+        os_version -> Text,
+        hostname -> Text,
+        platform -> Text,
+        mdm_enrollment_status -> Text,
+        apple_manual_enrollment_id -> Nullable<BigInt>,
+        nano_enrollment_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     locks (name) {
         name -> Text,
         owner -> Text,
@@ -171,11 +199,14 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(hosts -> apple_manual_enrollments (apple_manual_enrollment_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activities,
     app_config_json,
+    apple_manual_enrollments,
+    hosts,
     locks,
     nano_cert_auth_associations,
     nano_command_results,

@@ -16,6 +16,9 @@ use tokio::net::TcpListener;
 use crate::api::{ApiSettings, DEFAULT_SESSION_TTL, FleetApi};
 use crate::config::{ConfigError, DatabaseArgs, MdmArgs, ServerArgs};
 use crate::db::{Db, DbError, prepare_db};
+use crate::enrollments::ManualEnrollments;
+use crate::enrollments::profile::{EnrollProfileHandler, EnrollProfileSettings, ProfileSigner};
+use crate::hosts::{HostHook, Hosts};
 use crate::jobs::{self, Job};
 use crate::mdm;
 use crate::server::metrics::{Metrics, MetricsHook};
@@ -160,13 +163,35 @@ async fn routes(
         api: Some(HandlerBox(api)),
     };
     if let Some(mdm_settings) = &settings.mdm {
-        let hooks: Vec<Arc<dyn nanomdm::service::Hook>> =
-            vec![Arc::new(MetricsHook(metrics.clone()))];
+        let hooks: Vec<Arc<dyn nanomdm::service::Hook>> = vec![
+            Arc::new(HostHook::new(Hosts::new(db.clone()))),
+            Arc::new(MetricsHook(metrics.clone())),
+        ];
         let built = mdm::build(db, mdm_settings, hooks)
             .await
             .map_err(ServeError::Mdm)?;
         routes.scep = Some(built.scep);
         routes.mdm = Some(built.handler);
+        // Profiles are signed by the SCEP CA, which every replica has.
+        let profile = EnrollProfileSettings {
+            server_url: mdm_settings.server_url.clone(),
+            scep_challenge: mdm_settings.scep_challenge.expose().to_owned(),
+            apns_topic: mdm_settings.push.topic().to_owned(),
+            sign_message: !settings.verifies_client_certificates(),
+            signer: Some(ProfileSigner {
+                certificate: mdm_settings.ca.certificate.clone(),
+                key: mdm_settings.ca.key.clone(),
+            }),
+        };
+        let enroll = Arc::new(EnrollProfileHandler::new(
+            ManualEnrollments::new(db.clone()),
+            Arc::new(profile),
+        ));
+        let enroll: Handler = Arc::new(move |request| {
+            let enroll = Arc::clone(&enroll);
+            Box::pin(async move { enroll.handle(request).await })
+        });
+        routes.enroll = Some(HandlerBox(enroll));
     }
     Ok(routes)
 }

@@ -5,7 +5,11 @@
 
 mod api_auth;
 mod api_users;
+mod enrollments;
+mod hosts;
 mod locks;
+mod mdm_api;
+mod mdm_server;
 mod migrations;
 mod nanomdm_store;
 

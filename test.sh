@@ -102,9 +102,10 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 
 # Integration tests run the crates' examples (scep's micromdm drop-ins) as
-# programs; nextest builds test targets only, so build the examples first.
-step "cargo build --workspace --examples"
-cargo build --workspace --examples --locked
+# programs; nextest builds test targets only, so build the binaries and
+# examples first.
+step "cargo build --workspace --bins --examples"
+cargo build --workspace --bins --examples --locked
 
 step "cargo nextest run --workspace $*"
 cargo nextest run --workspace --locked --no-fail-fast "$@"

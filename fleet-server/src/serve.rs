@@ -225,11 +225,13 @@ fn announce(settings: &Settings, bound: SocketAddr) {
         "http"
     };
     tracing::info!(address = %bound, scheme, mdm = settings.mdm.is_some(), "listening");
+    // Tests and scripts wait for this line.
+    println!("fleet-server listening on {scheme}://{bound}");
     let (Some(dev), Some(mdm)) = (&settings.dev, &settings.mdm) else {
         return;
     };
     let url = &mdm.server_url;
-    // Tests and newcomers read these lines; they go to standard output.
+    // For the newcomer: on standard output, apart from the logs.
     println!(
         "\nfleet-server (dev mode) is listening on {url}\n\
          data directory: {}\n\

@@ -1,5 +1,7 @@
 //! fleet-server's integration tests: the libraries' storage conformance
-//! suites on SQLite and MySQL, and the database's life cycle.
+//! suites on SQLite and MySQL, the database's life cycle, the REST API,
+//! hosts and enrollments, and `fleet-server serve` run as a program with
+//! device-sim enrolling devices.
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
@@ -12,6 +14,7 @@ mod mdm_api;
 mod mdm_server;
 mod migrations;
 mod nanomdm_store;
+mod serve;
 
 use std::sync::Arc;
 

@@ -124,6 +124,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scep_certificates (serial) {
+        serial -> BigInt,
+        seq -> BigInt,
+        name -> Text,
+        not_valid_before -> BigInt,
+        not_valid_after -> BigInt,
+        certificate_pem -> Text,
+        revoked -> Bool,
+        revoked_at -> Nullable<BigInt>,
+        live_subject -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scep_serials (serial) {
+        serial -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     locks,
     nano_cert_auth_associations,
@@ -134,4 +157,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     nano_enrollments,
     nano_push_certs,
     nano_users,
+    scep_certificates,
+    scep_serials,
 );

@@ -2,8 +2,10 @@
 //! written once for MySQL and SQLite (see [`with_conn!`](crate::db)).
 
 mod nanomdm;
+mod scep;
 
 pub use self::nanomdm::NanomdmStore;
+pub use self::scep::ScepDepot;
 
 use crate::db::DbError;
 

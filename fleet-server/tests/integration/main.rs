@@ -6,6 +6,7 @@
 mod locks;
 mod migrations;
 mod nanomdm_store;
+mod scep_depot;
 
 use std::sync::Arc;
 

@@ -26,6 +26,9 @@ pub(crate) enum Failure {
     /// another program).
     #[error("unreadable stored value: {0}")]
     Corrupt(String),
+    /// A secret column could not be sealed or opened.
+    #[error(transparent)]
+    Secret(#[from] crate::secret::SecretError),
     /// The input cannot be stored in its column (e.g. a plist that is not
     /// UTF-8 text).
     #[error("cannot store {0}")]

@@ -6,6 +6,43 @@
 // subset both backends read (TEXT-like columns as Text, BLOBs as Binary).
 
 diesel::table! {
+    dep_assignments (name, serial_number) {
+        name -> Text,
+        serial_number -> Text,
+        profile_uuid -> Text,
+        status -> Text,
+        assigned_at -> BigInt,
+        retry_after -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dep_names (name) {
+        name -> Text,
+        consumer_key -> Nullable<Text>,
+        consumer_secret -> Nullable<Text>,
+        access_token -> Nullable<Text>,
+        access_secret -> Nullable<Text>,
+        access_token_expiry -> Nullable<BigInt>,
+        config_stored -> Bool,
+        config_base_url -> Nullable<Text>,
+        config_server_protocol_version -> Nullable<Integer>,
+        tokenpki_cert_pem -> Nullable<Text>,
+        tokenpki_key_pem -> Nullable<Text>,
+        tokenpki_staging_cert_pem -> Nullable<Text>,
+        tokenpki_staging_key_pem -> Nullable<Text>,
+        syncer_cursor -> Nullable<Text>,
+        syncer_cursor_at -> Nullable<BigInt>,
+        assigner_profile_uuid -> Nullable<Text>,
+        assigner_profile_uuid_at -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     locks (name) {
         name -> Text,
         owner -> Text,
@@ -148,6 +185,8 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    dep_assignments,
+    dep_names,
     locks,
     nano_cert_auth_associations,
     nano_command_results,

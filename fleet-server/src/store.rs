@@ -1,11 +1,15 @@
 //! Diesel implementations of the libraries' storage traits, each query
 //! written once for MySQL and SQLite (see [`with_conn!`](crate::db)).
 
+mod dep;
 mod nanomdm;
 mod scep;
 
+pub use self::dep::DepStore;
 pub use self::nanomdm::NanomdmStore;
 pub use self::scep::ScepDepot;
+
+use std::time::{Duration, SystemTime};
 
 use crate::db::DbError;
 
@@ -65,5 +69,33 @@ pub(crate) fn conflict_on_duplicate(e: diesel::result::Error, what: &str) -> Fai
             Failure::Conflict(format!("{what} already exists"))
         }
         other => other.into(),
+    }
+}
+
+impl From<Failure> for ::nanodep::store::StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::NotFound(_) => Self::NotFound,
+            Failure::Conflict(_) => Self::Conflict,
+            other => Self::Backend(Box::new(other)),
+        }
+    }
+}
+
+/// Seconds since the Unix epoch (negative before it), saturating.
+pub(crate) fn unix_seconds(at: SystemTime) -> i64 {
+    match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    }
+}
+
+/// The instant `seconds` after (or before) the Unix epoch.
+pub(crate) fn from_unix_seconds(seconds: i64) -> SystemTime {
+    let magnitude = Duration::from_secs(seconds.unsigned_abs());
+    if seconds >= 0 {
+        SystemTime::UNIX_EPOCH + magnitude
+    } else {
+        SystemTime::UNIX_EPOCH - magnitude
     }
 }

@@ -22,7 +22,7 @@ use scep::signer::{DuplicateSubjects, IssuancePolicy};
 
 use crate::db::{Db, transaction, with_conn};
 use crate::schema::{scep_certificates as c, scep_serials as s};
-use crate::store::{Failure, conflict_on_duplicate};
+use crate::store::{Failure, conflict_on_duplicate, from_unix_seconds, unix_seconds};
 
 /// A SCEP CA depot on MySQL or SQLite. Port of mysqlscepserver's depot.
 ///
@@ -128,24 +128,6 @@ fn serial_number(bytes: &[u8]) -> Option<i64> {
         .copy_from_slice(digits);
     let n = i64::from_be_bytes(padded);
     (n > 0).then_some(n)
-}
-
-/// Seconds since the Unix epoch (negative before it), saturating.
-fn unix_seconds(at: SystemTime) -> i64 {
-    match at.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
-    }
-}
-
-/// The instant `seconds` after (or before) the Unix epoch.
-fn from_unix_seconds(seconds: i64) -> SystemTime {
-    let magnitude = Duration::from_secs(seconds.unsigned_abs());
-    if seconds >= 0 {
-        SystemTime::UNIX_EPOCH + magnitude
-    } else {
-        SystemTime::UNIX_EPOCH - magnitude
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod dep_store;
 mod locks;
 mod migrations;
 mod nanomdm_store;

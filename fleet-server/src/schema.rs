@@ -53,6 +53,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    munki_resource_chunks (kind, path, seq) {
+        kind -> Text,
+        path -> Text,
+        seq -> Integer,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    munki_resources (kind, path) {
+        kind -> Text,
+        path -> Text,
+        len -> BigInt,
+        etag -> Text,
+        chunk_size -> Integer,
+        modified_at -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     nano_cert_auth_associations (id, sha256) {
         id -> Text,
         sha256 -> Text,
@@ -188,6 +210,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     dep_assignments,
     dep_names,
     locks,
+    munki_resource_chunks,
+    munki_resources,
     nano_cert_auth_associations,
     nano_command_results,
     nano_commands,

@@ -2,10 +2,12 @@
 //! written once for MySQL and SQLite (see [`with_conn!`](crate::db)).
 
 mod dep;
+mod munki;
 mod nanomdm;
 mod scep;
 
 pub use self::dep::DepStore;
+pub use self::munki::MunkiRepo;
 pub use self::nanomdm::NanomdmStore;
 pub use self::scep::ScepDepot;
 
@@ -69,6 +71,16 @@ pub(crate) fn conflict_on_duplicate(e: diesel::result::Error, what: &str) -> Fai
             Failure::Conflict(format!("{what} already exists"))
         }
         other => other.into(),
+    }
+}
+
+impl From<Failure> for ::munki::StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::NotFound(_) => Self::NotFound,
+            Failure::Conflict(_) => Self::Conflict,
+            other => Self::Backend(Box::new(other)),
+        }
     }
 }
 

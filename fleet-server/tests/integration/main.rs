@@ -6,6 +6,7 @@
 mod dep_store;
 mod locks;
 mod migrations;
+mod munki_repo;
 mod nanomdm_store;
 mod scep_depot;
 

@@ -14,7 +14,7 @@ use cryptoutil::const_oid::db::rfc4519;
 use cryptoutil::der::Encode;
 use cryptoutil::x509_cert::name::Name;
 use diesel::dsl::now;
-use diesel::{ExpressionMethods, QueryDsl};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
 use scep::BoxError;
 use scep::depot::{Depot, Identity, IssuedCertificate, serial_bytes};
@@ -240,8 +240,7 @@ impl ScepDepot {
                 .select(c::revoked_at)
                 .first(conn)
                 .await
-                .map(Some)
-                .or_else(not_found_is_none)?;
+                .optional()?;
             match revoked_at {
                 None => Ok::<_, Failure>(false),
                 Some(Some(_)) => Ok(true),
@@ -270,8 +269,7 @@ impl ScepDepot {
                 .select((c::certificate_pem, c::revoked_at))
                 .first(conn)
                 .await
-                .map(Some)
-                .or_else(not_found_is_none)?
+                .optional()?
         });
         row.map(issued).transpose()
     }
@@ -301,14 +299,6 @@ impl ScepDepot {
                 .await?
         });
         issued_all(rows)
-    }
-}
-
-/// `Ok(None)` for diesel's `NotFound`, the error otherwise.
-fn not_found_is_none<T>(e: diesel::result::Error) -> Result<Option<T>, diesel::result::Error> {
-    match e {
-        diesel::result::Error::NotFound => Ok(None),
-        other => Err(other),
     }
 }
 

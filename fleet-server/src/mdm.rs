@@ -81,7 +81,7 @@ pub async fn build(
         certificate: settings.ca.certificate.clone(),
         key: settings.ca.key.clone(),
     };
-    let depot: Arc<dyn scep::Depot> = Arc::new(scep::MemoryDepot::new(identity)); // TEMP until ScepDepot merges
+    let depot: Arc<dyn scep::Depot> = Arc::new(crate::store::ScepDepot::new(db.clone(), identity));
     let challenge: Arc<dyn ChallengeVerifier> = Arc::new(StaticChallenge::new(
         settings.scep_challenge.expose().to_owned(),
     ));

@@ -37,6 +37,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    dep_assignments (name, serial_number) {
+        name -> Text,
+        serial_number -> Text,
+        profile_uuid -> Text,
+        status -> Text,
+        assigned_at -> BigInt,
+        retry_after -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dep_names (name) {
+        name -> Text,
+        consumer_key -> Nullable<Text>,
+        consumer_secret -> Nullable<Text>,
+        access_token -> Nullable<Text>,
+        access_secret -> Nullable<Text>,
+        access_token_expiry -> Nullable<BigInt>,
+        config_stored -> Bool,
+        config_base_url -> Nullable<Text>,
+        config_server_protocol_version -> Nullable<Integer>,
+        tokenpki_cert_pem -> Nullable<Text>,
+        tokenpki_key_pem -> Nullable<Text>,
+        tokenpki_staging_cert_pem -> Nullable<Text>,
+        tokenpki_staging_key_pem -> Nullable<Text>,
+        syncer_cursor -> Nullable<Text>,
+        syncer_cursor_at -> Nullable<BigInt>,
+        assigner_profile_uuid -> Nullable<Text>,
+        assigner_profile_uuid_at -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     hosts (id) {
         id -> BigInt,
         uuid -> Text,
@@ -59,6 +96,28 @@ diesel::table! {
         name -> Text,
         owner -> Text,
         expires_at_ms -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    munki_resource_chunks (kind, path, seq) {
+        kind -> Text,
+        path -> Text,
+        seq -> Integer,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    munki_resources (kind, path) {
+        kind -> Text,
+        path -> Text,
+        len -> BigInt,
+        etag -> Text,
+        chunk_size -> Integer,
+        modified_at -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -174,6 +233,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    scep_certificates (serial) {
+        serial -> BigInt,
+        seq -> BigInt,
+        name -> Text,
+        not_valid_before -> BigInt,
+        not_valid_after -> BigInt,
+        certificate_pem -> Text,
+        revoked -> Bool,
+        revoked_at -> Nullable<BigInt>,
+        live_subject -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scep_serials (serial) {
+        serial -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -206,8 +288,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     activities,
     app_config_json,
     apple_manual_enrollments,
+    dep_assignments,
+    dep_names,
     hosts,
     locks,
+    munki_resource_chunks,
+    munki_resources,
     nano_cert_auth_associations,
     nano_command_results,
     nano_commands,
@@ -216,6 +302,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     nano_enrollments,
     nano_push_certs,
     nano_users,
+    scep_certificates,
+    scep_serials,
     sessions,
     users,
 );

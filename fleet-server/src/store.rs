@@ -1,9 +1,17 @@
 //! Diesel implementations of the libraries' storage traits, each query
 //! written once for MySQL and SQLite (see [`with_conn!`](crate::db)).
 
+mod dep;
+mod munki;
 mod nanomdm;
+mod scep;
 
+pub use self::dep::DepStore;
+pub use self::munki::MunkiRepo;
 pub use self::nanomdm::NanomdmStore;
+pub use self::scep::ScepDepot;
+
+use std::time::{Duration, SystemTime};
 
 use crate::db::DbError;
 
@@ -24,6 +32,9 @@ pub(crate) enum Failure {
     /// another program).
     #[error("unreadable stored value: {0}")]
     Corrupt(String),
+    /// A secret column could not be sealed or opened.
+    #[error(transparent)]
+    Secret(#[from] crate::secret::SecretError),
     /// The input cannot be stored in its column (e.g. a plist that is not
     /// UTF-8 text).
     #[error("cannot store {0}")]
@@ -60,5 +71,43 @@ pub(crate) fn conflict_on_duplicate(e: diesel::result::Error, what: &str) -> Fai
             Failure::Conflict(format!("{what} already exists"))
         }
         other => other.into(),
+    }
+}
+
+impl From<Failure> for ::munki::StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::NotFound(_) => Self::NotFound,
+            Failure::Conflict(_) => Self::Conflict,
+            other => Self::Backend(Box::new(other)),
+        }
+    }
+}
+
+impl From<Failure> for ::nanodep::store::StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::NotFound(_) => Self::NotFound,
+            Failure::Conflict(_) => Self::Conflict,
+            other => Self::Backend(Box::new(other)),
+        }
+    }
+}
+
+/// Seconds since the Unix epoch (negative before it), saturating.
+pub(crate) fn unix_seconds(at: SystemTime) -> i64 {
+    match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    }
+}
+
+/// The instant `seconds` after (or before) the Unix epoch.
+pub(crate) fn from_unix_seconds(seconds: i64) -> SystemTime {
+    let magnitude = Duration::from_secs(seconds.unsigned_abs());
+    if seconds >= 0 {
+        SystemTime::UNIX_EPOCH + magnitude
+    } else {
+        SystemTime::UNIX_EPOCH - magnitude
     }
 }

@@ -18,6 +18,7 @@ mod registry;
 mod token_update;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use nanomdm::protocol::checkin::{Authenticate, TokenUpdate, UserAuthenticate};
@@ -29,22 +30,35 @@ use nanomdm::store::{
 };
 
 use crate::db::Db;
+use crate::secret::SecretCipher;
 
 /// Every `nanomdm` storage role ([`nanomdm::store::AllStorage`]) on MySQL or
 /// SQLite. Port of nanomdm's `storage/mysql`.
 ///
 /// Each call is one query or one transaction; enqueueing and storing a
-/// report are all or nothing. Push certificate keys are stored as given:
-/// the caller encrypts them first (see the `nano_push_certs` migration).
+/// report are all or nothing. Push certificate keys are stored as given,
+/// unless the store has a cipher ([`with_cipher`](Self::with_cipher)):
+/// then `nano_push_certs.key_pem` holds them sealed with it.
 #[derive(Debug, Clone)]
 pub struct NanomdmStore {
     db: Db,
+    cipher: Option<Arc<SecretCipher>>,
 }
 
 impl NanomdmStore {
     /// A store on `db`, which must be migrated ([`crate::db::prepare_db`]).
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, cipher: None }
+    }
+
+    /// The same store sealing push certificate keys with `cipher`
+    /// (AES-256-GCM, [`crate::secret`]). Keys stored by a store with
+    /// another cipher, or stored in plain text, then fail to load with an
+    /// error naming the reason.
+    #[must_use]
+    pub fn with_cipher(mut self, cipher: Arc<SecretCipher>) -> Self {
+        self.cipher = Some(cipher);
+        self
     }
 }
 

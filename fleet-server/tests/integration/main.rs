@@ -7,13 +7,16 @@
 
 mod api_auth;
 mod api_users;
+mod dep_store;
 mod enrollments;
 mod hosts;
 mod locks;
 mod mdm_api;
 mod mdm_server;
 mod migrations;
+mod munki_repo;
 mod nanomdm_store;
+mod scep_depot;
 mod serve;
 
 use std::sync::Arc;

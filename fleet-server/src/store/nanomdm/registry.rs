@@ -10,7 +10,11 @@ use nanomdm::store::PushCert;
 use super::NanomdmStore;
 use crate::db::{transaction, with_conn};
 use crate::schema::{nano_cert_auth_associations as a, nano_push_certs as p};
+use crate::secret::{SecretError, is_sealed};
 use crate::store::Failure;
+
+/// The associated data push certificate keys are sealed with.
+const KEY_CONTEXT: &str = "nano_push_certs.key_pem";
 
 /// A certificate hash as stored: lowercase, so lookups ignore case.
 fn normalise(hash: &str) -> String {
@@ -25,6 +29,7 @@ fn token(stored: i64) -> u64 {
 impl NanomdmStore {
     pub(super) async fn save_push_cert(&self, cert: &PushCert) -> Result<u64, Failure> {
         let topic = cert.topic.as_str();
+        let key_pem = &self.seal_key(&cert.key_pem)?;
         let stored: i64 = transaction!(self.db, conn => {
             let earlier: Option<i64> = p::table
                 .find(topic)
@@ -38,7 +43,7 @@ impl NanomdmStore {
                 diesel::update(p::table.find(topic))
                     .set((
                         p::cert_pem.eq(&cert.cert_pem),
-                        p::key_pem.eq(&cert.key_pem),
+                        p::key_pem.eq(key_pem),
                         p::stale_token.eq(next),
                     ))
                     .execute(conn)
@@ -48,7 +53,7 @@ impl NanomdmStore {
                     .values((
                         p::topic.eq(topic),
                         p::cert_pem.eq(&cert.cert_pem),
-                        p::key_pem.eq(&cert.key_pem),
+                        p::key_pem.eq(key_pem),
                         p::stale_token.eq(next),
                     ))
                     .execute(conn)
@@ -71,14 +76,34 @@ impl NanomdmStore {
                 .await
                 .optional()?
         });
-        Ok(row.map(|(cert_pem, key_pem, stale)| {
-            let cert = PushCert {
-                topic: topic.to_owned(),
-                cert_pem,
-                key_pem,
-            };
-            (cert, token(stale))
-        }))
+        let Some((cert_pem, key_pem, stale)) = row else {
+            return Ok(None);
+        };
+        let cert = PushCert {
+            topic: topic.to_owned(),
+            cert_pem,
+            key_pem: self.open_key(&key_pem)?,
+        };
+        Ok(Some((cert, token(stale))))
+    }
+
+    /// `key_pem` as `nano_push_certs.key_pem` stores it: sealed when the
+    /// store has a cipher.
+    fn seal_key(&self, key_pem: &str) -> Result<String, Failure> {
+        Ok(match &self.cipher {
+            Some(cipher) => cipher.seal(KEY_CONTEXT, key_pem.as_bytes())?,
+            None => key_pem.to_owned(),
+        })
+    }
+
+    /// The PEM key of a stored `nano_push_certs.key_pem`. A sealed key
+    /// without a cipher is an error, never handed out as a PEM.
+    fn open_key(&self, stored: &str) -> Result<String, Failure> {
+        match &self.cipher {
+            Some(cipher) => Ok(cipher.open_text(KEY_CONTEXT, stored)?),
+            None if is_sealed(stored) => Err(SecretError::NoKey.into()),
+            None => Ok(stored.to_owned()),
+        }
     }
 
     pub(super) async fn push_cert_stale(&self, topic: &str, held: u64) -> Result<bool, Failure> {

@@ -1,0 +1,2 @@
+DROP TABLE scep_certificates;
+DROP TABLE scep_serials;

@@ -1,0 +1,2 @@
+DROP TABLE dep_assignments;
+DROP TABLE dep_names;

@@ -1,0 +1,2 @@
+DROP TABLE munki_resource_chunks;
+DROP TABLE munki_resources;

@@ -14,7 +14,7 @@ use cryptoutil::const_oid::db::rfc4519;
 use cryptoutil::der::Encode;
 use cryptoutil::x509_cert::name::Name;
 use diesel::dsl::now;
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel::{BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
 use scep::BoxError;
 use scep::depot::{Depot, Identity, IssuedCertificate, serial_bytes};
@@ -153,32 +153,51 @@ fn issued_all(rows: Vec<Row>) -> Result<Vec<IssuedCertificate>, Failure> {
 /// Refuses `new` when its subject holds a live certificate outside the
 /// renewal `window`; else hands the subject's `live_subject` key over to
 /// `new` (a concurrent put of the same subject then fails on that key).
+///
+/// The key is taken only from the rows this check approved and from
+/// expired ones. On MySQL the check is a snapshot read but the UPDATE sees
+/// the latest rows: clearing every row with the key would also clear a
+/// certificate that a concurrent put committed after the snapshot, and
+/// both puts would pass.
 macro_rules! claim_subject {
     ($conn:ident, $new:expr, $window:expr) => {{
         let new: &NewCertificate = $new;
         let window: Duration = $window;
         let checked_at = SystemTime::now();
-        let rows: Vec<Row> = c::table
+        let rows: Vec<(i64, String, Option<i64>)> = c::table
             .filter(c::name.eq(&new.name))
             .filter(c::revoked.eq(false))
             .filter(c::not_valid_after.gt(unix_seconds(checked_at)))
-            .select((c::certificate_pem, c::revoked_at))
+            .select((c::serial, c::certificate_pem, c::revoked_at))
             .load($conn)
             .await?;
-        for existing in issued_all(rows)? {
+        let mut approved = Vec::new();
+        for (serial, pem, revoked_at) in rows {
+            let existing = issued((pem, revoked_at))?;
             let tbs = &existing.certificate.tbs_certificate;
+            if tbs.subject != new.subject {
+                continue;
+            }
             let not_after = tbs.validity.not_after.to_system_time();
-            let renewable = window.is_zero() || checked_at + window >= not_after;
-            if tbs.subject == new.subject && !renewable {
+            if !window.is_zero() && checked_at + window < not_after {
                 return Err(Failure::Conflict(
                     "the subject already has a valid certificate".into(),
                 ));
             }
+            approved.push(serial);
         }
-        diesel::update(c::table.filter(c::live_subject.eq(&new.subject_sha256)))
-            .set(c::live_subject.eq(None::<String>))
-            .execute($conn)
-            .await?;
+        diesel::update(
+            c::table
+                .filter(c::live_subject.eq(&new.subject_sha256))
+                .filter(
+                    c::serial
+                        .eq_any(&approved)
+                        .or(c::not_valid_after.le(unix_seconds(checked_at))),
+                ),
+        )
+        .set(c::live_subject.eq(None::<String>))
+        .execute($conn)
+        .await?;
     }};
 }
 

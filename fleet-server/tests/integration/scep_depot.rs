@@ -57,27 +57,24 @@ async fn issue(depot: &dyn Depot, subject: &str, days: u32) -> Certificate {
 
 /// Two first enrollments of one subject race: both signers found no
 /// certificate for it, and both put theirs at once. One put must fail.
-async fn only_one_of_two_simultaneous_first_enrollments_is_stored(depot: Arc<ScepDepot>) {
-    let subject = "CN=racing device,O=fleet";
-    let first = issue(depot.as_ref(), subject, 365).await;
-    let second = issue(depot.as_ref(), subject, 365).await;
-    assert!(
-        depot
-            .find_by_subject(&first.tbs_certificate.subject)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let (a, b) = tokio::join!(depot.put(&first), depot.put(&second));
-    assert!(
-        a.is_ok() != b.is_ok(),
-        "exactly one put succeeds: {a:?} {b:?}"
-    );
-    let stored = depot
-        .find_by_subject(&first.tbs_certificate.subject)
-        .await
-        .unwrap();
-    assert_eq!(stored.len(), 1, "one certificate for the subject");
+/// Raced for several subjects, each on a depot with a new pool (new
+/// connections interleave differently from warm ones).
+async fn only_one_of_two_simultaneous_first_enrollments_is_stored(config: DbConfig) {
+    for n in 0..12 {
+        let depot = rejecting(Db::open(&config).unwrap());
+        let subject = format!("CN=racing device {n},O=fleet");
+        let first = issue(&depot, &subject, 365).await;
+        let second = issue(&depot, &subject, 365).await;
+        let depot = rejecting(Db::open(&config).unwrap());
+        let name = &first.tbs_certificate.subject;
+        let (a, b) = tokio::join!(depot.put(&first), depot.put(&second));
+        assert!(
+            a.is_ok() != b.is_ok(),
+            "exactly one put succeeds: {a:?} {b:?}"
+        );
+        let stored = depot.find_by_subject(name).await.unwrap();
+        assert_eq!(stored.len(), 1, "one certificate for the subject");
+    }
 }
 
 /// A renewal (old certificate in its window), then revocation of the old
@@ -119,16 +116,18 @@ async fn a_subject_in_its_renewal_window_renews_once_and_enrolls_again_after_rev
 
 #[tokio::test]
 async fn sqlite_only_one_of_two_simultaneous_first_enrollments_is_stored() {
-    let (db, _dir) = crate::sqlite_db().await;
-    only_one_of_two_simultaneous_first_enrollments_is_stored(Arc::new(rejecting(db))).await;
+    let (_db, dir) = crate::sqlite_db().await;
+    let config = DbConfig::sqlite(dir.path().join("fleet.sqlite3"));
+    only_one_of_two_simultaneous_first_enrollments_is_stored(config).await;
 }
 
 #[tokio::test]
 async fn mysql_only_one_of_two_simultaneous_first_enrollments_is_stored() {
-    let Some((db, _test_db)) = crate::mysql_db("scep_simultaneous_first").await else {
+    let Some((_db, test_db)) = crate::mysql_db("scep_simultaneous_first").await else {
         return;
     };
-    only_one_of_two_simultaneous_first_enrollments_is_stored(Arc::new(rejecting(db))).await;
+    let config = DbConfig::mysql(test_db.url());
+    only_one_of_two_simultaneous_first_enrollments_is_stored(config).await;
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ use scep::{ChallengeVerifier, Identity, IssuancePolicy, StaticChallenge};
 use crate::config::Secret;
 use crate::config::credentials::ScepCa;
 use crate::db::Db;
+use crate::secret::SecretCipher;
 use crate::store::NanomdmStore;
 
 pub use push_sink::{PushSink, PushSinkFactory};
@@ -71,10 +72,12 @@ pub struct Mdm {
 }
 
 /// Builds the SCEP service and the MDM handler on `db`, with `hooks` run
-/// after each check-in and report (hosts, metrics).
+/// after each check-in and report (hosts, metrics) and `cipher` sealing
+/// secrets the store writes.
 pub async fn build(
     db: &Db,
     settings: &MdmSettings,
+    cipher: Arc<SecretCipher>,
     hooks: Vec<Arc<dyn Hook>>,
 ) -> Result<Mdm, nanomdm::store::StoreError> {
     let identity = Identity {
@@ -93,7 +96,9 @@ pub async fn build(
     };
     let scep = Arc::new(scep::Service::standard(depot, Some(challenge), policy));
 
-    let store = Arc::new(NanomdmStore::new(db.clone()));
+    // Push certificates are kept in memory (see `pusher`); the cipher
+    // covers any that tooling stores in nano_push_certs.
+    let store = Arc::new(NanomdmStore::new(db.clone()).with_cipher(cipher));
     let mut hooked = Hooked::new(Core::new(store.clone()));
     for hook in hooks {
         hooked = hooked.with_hook(hook);

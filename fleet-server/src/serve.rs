@@ -167,7 +167,15 @@ async fn routes(
             Arc::new(HostHook::new(Hosts::new(db.clone()))),
             Arc::new(MetricsHook(metrics.clone())),
         ];
-        let built = mdm::build(db, mdm_settings, hooks)
+        // resolve() refuses MDM without FLEET_SERVER_PRIVATE_KEY.
+        let Some(cipher) = settings.cipher.clone() else {
+            return Err(ConfigError::Missing {
+                variable: "FLEET_SERVER_PRIVATE_KEY",
+                why: "when Apple MDM is enabled",
+            }
+            .into());
+        };
+        let built = mdm::build(db, mdm_settings, cipher, hooks)
             .await
             .map_err(ServeError::Mdm)?;
         routes.scep = Some(built.scep);

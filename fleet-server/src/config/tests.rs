@@ -328,7 +328,7 @@ fn a_short_private_key_is_refused() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "FLEET_SERVER_PRIVATE_KEY: must be at least 32 bytes long"
+        "FLEET_SERVER_PRIVATE_KEY: the server private key must be at least 32 bytes, got 5"
     );
 }
 

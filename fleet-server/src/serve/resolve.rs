@@ -9,13 +9,13 @@ use http::{HeaderName, Uri};
 use scep::IssuancePolicy;
 
 use super::ServeArgs;
-use crate::config::{ConfigError, Secret, public_base_url};
+use std::sync::Arc;
+
+use crate::config::{ConfigError, public_base_url};
 use crate::db::DbConfig;
 use crate::dev;
 use crate::mdm::{MdmSettings, PushSink, PushTarget};
-
-/// Shortest `FLEET_SERVER_PRIVATE_KEY` accepted, as Fleet.
-pub const MIN_PRIVATE_KEY_BYTES: usize = 32;
+use crate::secret::SecretCipher;
 
 /// The checked settings of `serve`.
 #[derive(Debug)]
@@ -26,8 +26,9 @@ pub struct Settings {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Apple MDM, when enabled.
     pub mdm: Option<MdmSettings>,
-    /// The key that encrypts secrets stored in the database.
-    pub private_key: Option<Secret>,
+    /// Encrypts secrets stored in the database (from
+    /// `FLEET_SERVER_PRIVATE_KEY`).
+    pub cipher: Option<Arc<SecretCipher>>,
     /// Dev mode: its data directory and push sink.
     pub dev: Option<DevMode>,
 }
@@ -38,7 +39,7 @@ pub struct DevMode {
     /// Where the generated materials live.
     pub data_dir: PathBuf,
     /// Where pushes go instead of APNs.
-    pub push_sink: std::sync::Arc<PushSink>,
+    pub push_sink: Arc<PushSink>,
 }
 
 impl Settings {
@@ -76,16 +77,15 @@ pub fn resolve(
         .server_private_key
         .clone()
         .or_else(|| materials.as_ref().map(|m| m.private_key.clone()));
-    if let Some(key) = &private_key
-        && key.expose().len() < MIN_PRIVATE_KEY_BYTES
-    {
-        return Err(ConfigError::invalid(
-            "FLEET_SERVER_PRIVATE_KEY",
-            format!("must be at least {MIN_PRIVATE_KEY_BYTES} bytes long"),
-        ));
-    }
+    // Derived once here, so a short key fails at start naming the variable.
+    let cipher = private_key
+        .as_ref()
+        .map(|key| SecretCipher::from_private_key(key.expose().as_bytes()))
+        .transpose()
+        .map_err(|e| ConfigError::invalid("FLEET_SERVER_PRIVATE_KEY", e))?
+        .map(Arc::new);
     let mdm = if args.mdm.mdm_apple_enable || dev.is_some() {
-        if private_key.is_none() {
+        if cipher.is_none() {
             return Err(ConfigError::Missing {
                 variable: "FLEET_SERVER_PRIVATE_KEY",
                 why: "when Apple MDM is enabled (it encrypts MDM secrets in the database)",
@@ -106,7 +106,7 @@ pub fn resolve(
         db: database.db_config()?,
         tls,
         mdm,
-        private_key,
+        cipher,
         dev,
     })
 }

@@ -1,9 +1,10 @@
-// @generated in the shape of `diesel print-schema`, then held to the
-// migrations by the `schema_matches_the_migrations_*` tests (which read this
-// file and compare every table and column with the migrated database, on
-// SQLite and on MySQL). Never edit it by hand: change migrations/ and
-// regenerate it as fleet-server/README.md describes. Types are the portable
-// subset both backends read (TEXT-like columns as Text, BLOBs as Binary).
+// In the shape of `diesel print-schema`, held to the migrations by the
+// `schema_rs_matches_the_*_migrations` tests (which read this file and
+// compare every table and column with the migrated database, on SQLite and
+// on MySQL). Change migrations/ first, then this file (regenerated as
+// fleet-server/README.md describes, or by hand in the same shape). Types
+// are the portable subset both backends read (TEXT-like columns as Text,
+// BLOBs as Binary).
 
 diesel::table! {
     activities (id) {

@@ -210,7 +210,7 @@ pub struct MdmArgs {
     #[arg(long, env = "FLEET_MDM_APPLE_ENABLE", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true",
         value_parser = parse_bool, default_value = "false")]
     pub mdm_apple_enable: bool,
-    /// Public base URL devices reach this server at (https://host[:port]).
+    /// Public base URL devices reach this server at (`https://host[:port]`).
     #[arg(long, env = "FLEET_MDM_APPLE_SERVER_URL")]
     pub mdm_apple_server_url: Option<String>,
     /// SCEP challenge the enrollment profiles carry.

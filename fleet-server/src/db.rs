@@ -173,7 +173,12 @@ impl Db {
         }
         let pool = match &config.backend {
             Backend::Mysql(url) => {
-                let manager = AsyncDieselConnectionManager::<AsyncMysqlConnection>::new(url);
+                let mut manager_config = ManagerConfig::<AsyncMysqlConnection>::default();
+                manager_config.custom_setup = Box::new(|url| Box::pin(establish_mysql(url)));
+                let manager = AsyncDieselConnectionManager::<AsyncMysqlConnection>::new_with_config(
+                    url,
+                    manager_config,
+                );
                 let pool = DeadPool::builder(manager)
                     .max_size(config.pool_size)
                     .build()
@@ -245,6 +250,18 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; \
      PRAGMA busy_timeout = 5000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL;";
+
+/// Opens one pooled MySQL connection in UTC: `CURRENT_TIMESTAMP` defaults
+/// and `TIMESTAMP` columns then read back as UTC whatever the server's own
+/// time zone, as the API's `...Z` timestamps promise.
+async fn establish_mysql(url: &str) -> diesel::ConnectionResult<AsyncMysqlConnection> {
+    use diesel_async::AsyncConnection;
+    let mut conn = AsyncMysqlConnection::establish(url).await?;
+    conn.batch_execute("SET time_zone = '+00:00'")
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
 
 /// Opens one pooled SQLite connection with [`SQLITE_PRAGMAS`].
 async fn establish_sqlite(url: &str) -> diesel::ConnectionResult<SqliteConn> {

@@ -35,7 +35,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves `routes` on `listener` until `shutdown` completes, then stops
-/// accepting and gives open connections [`DRAIN_TIMEOUT`] to finish.
+/// accepting and gives open connections 30 s to finish.
 /// With `tls`, every connection is TLS; a client certificate the acceptor
 /// verified reaches the MDM handler as [`TlsClientCertificate`].
 pub async fn serve(

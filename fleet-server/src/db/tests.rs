@@ -221,3 +221,27 @@ async fn pooled_sqlite_connections_enforce_foreign_keys_use_wal_and_wait_when_bu
     assert_eq!(pragmas.journal_mode, "wal");
     assert_eq!(pragmas.timeout, 5000);
 }
+
+/// The session time zone as a MySQL connection reports it.
+#[derive(Debug, QueryableByName)]
+struct TimeZone {
+    #[diesel(sql_type = Text)]
+    tz: String,
+}
+
+#[tokio::test]
+async fn pooled_mysql_connections_run_in_utc() {
+    let Some(test_db) = testkit::mysql::fresh_database("pooled_mysql_connections_run_in_utc").await
+    else {
+        return;
+    };
+    let db = Db::open(&DbConfig::mysql(test_db.url())).unwrap();
+    let zone = async {
+        Ok::<TimeZone, DbError>(with_conn!(db, conn => {
+            diesel::sql_query("SELECT @@session.time_zone AS tz")
+                .get_result(conn)
+                .await?
+        }))
+    };
+    assert_eq!(zone.await.unwrap().tz, "+00:00");
+}

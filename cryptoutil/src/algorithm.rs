@@ -226,3 +226,39 @@ impl ContentEncryption {
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     aws_lc_rs::rand::fill(buf).map_err(|_| Error::Encrypt("random number generator failed"))
 }
+
+/// A random version-4 UUID in upper case, as Apple's tools write them
+/// (`PayloadUUID`, `CommandUUID`, APNs topics).
+pub fn random_uuid() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes)?;
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn random_uuids_are_distinct_upper_case_version_4() {
+        let a = super::random_uuid().unwrap();
+        let b = super::random_uuid().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a, a.to_ascii_uppercase());
+        let groups: Vec<&str> = a.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(groups[2].starts_with('4'), "{a}");
+        assert!(matches!(&groups[3][..1], "8" | "9" | "A" | "B"), "{a}");
+    }
+}

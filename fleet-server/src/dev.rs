@@ -55,7 +55,7 @@ pub fn prepare(dir: &Path, now: SystemTime) -> Result<DevMaterials, ConfigError>
     let push_cert = dir.join("apns.pem");
     let push_key = dir.join("apns.key");
     if !push_cert.exists() || !push_key.exists() {
-        let uuid = random_uuid().map_err(|e| dev_error(&push_cert, e))?;
+        let uuid = cryptoutil::algorithm::random_uuid().map_err(|e| dev_error(&push_cert, e))?;
         let key = RsaPrivateKey::generate(2048).map_err(|e| dev_error(&push_key, e))?;
         let subject =
             format!("UID=com.apple.mgmt.External.{uuid},CN=APSP:{uuid},O=fleet-server dev")
@@ -150,23 +150,6 @@ fn secret_file(path: &Path) -> Result<Secret, ConfigError> {
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     write_private(path, &format!("{value}\n"))?;
     Ok(Secret::new(value))
-}
-
-/// A random version-4 UUID, upper case, as Apple writes topic UUIDs.
-fn random_uuid() -> Result<String, cryptoutil::Error> {
-    let mut bytes = [0u8; 16];
-    cryptoutil::algorithm::fill_random(&mut bytes)?;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    ))
 }
 
 #[cfg(test)]

@@ -141,20 +141,7 @@ fn dict<const N: usize>(entries: [(&str, Value); N]) -> Dictionary {
 }
 
 fn random_uuid() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    cryptoutil::algorithm::fill_random(&mut bytes)
-        .map_err(|_| Error::Bootstrap("no random UUID"))?;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = crate::repo::memory::hex(&bytes).to_ascii_uppercase();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    ))
+    cryptoutil::algorithm::random_uuid().map_err(|_| Error::Bootstrap("no random UUID"))
 }
 
 fn is_uuid(s: &str) -> bool {

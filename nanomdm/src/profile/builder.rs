@@ -208,7 +208,7 @@ impl EnrollmentProfileBuilder {
             *slot = match fixed {
                 Some(uuid) if is_uuid(uuid) => uuid.clone(),
                 Some(uuid) => return Err(ProfileError::Uuid(uuid.clone())),
-                None => random_uuid()?,
+                None => cryptoutil::algorithm::random_uuid().map_err(ProfileError::Crypto)?,
             };
         }
         Ok(out)
@@ -297,30 +297,13 @@ fn is_uuid(uuid: &str) -> bool {
             .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// A random version-4 UUID in upper case, as Apple's tools write them.
-fn random_uuid() -> Result<String, ProfileError> {
-    let mut bytes = [0u8; 16];
-    cryptoutil::algorithm::fill_random(&mut bytes).map_err(ProfileError::Crypto)?;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn random_uuids_are_upper_case_version_4() {
-        let uuid = random_uuid().unwrap_or_default();
+        let uuid = cryptoutil::algorithm::random_uuid().unwrap_or_default();
         assert!(is_uuid(&uuid), "{uuid}");
         assert_eq!(uuid, uuid.to_ascii_uppercase());
         assert_eq!(&uuid[14..15], "4");

@@ -147,19 +147,8 @@ impl Command {
 
 /// A random version-4 UUID, upper case.
 fn new_uuid() -> String {
-    let mut bytes = [0u8; 16];
-    cryptoutil::algorithm::fill_random(&mut bytes)
-        .expect("the system random number generator works");
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let mut uuid = String::with_capacity(36);
-    for (i, byte) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            uuid.push('-');
-        }
-        uuid.push_str(&format!("{byte:02X}"));
-    }
-    uuid
+    // aws-lc-rs' generator does not fail once the library is initialised.
+    cryptoutil::algorithm::random_uuid().expect("the system random number generator works")
 }
 
 /// Parses a plist (XML or binary) whose root must be a dictionary.

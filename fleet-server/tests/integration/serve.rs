@@ -167,6 +167,25 @@ async fn fifty_devices_enroll_and_survive_a_restart(mysql: Option<TestDatabase>)
     let token = setup(&base).await;
     let profile = enrollment_url(&base, &token).await;
     let state = dir.path().join("devices.json");
+    assert_eq!(
+        call("GET", &format!("{base}/healthz"), None, None).await,
+        (200, "ok\n".into())
+    );
+    // Just over the limit: the little the server leaves unread fits in the
+    // socket buffers, so the client has sent everything before the answer.
+    let over = fleet_server::api::MAX_BODY_BYTES + 1024;
+    let huge = json!({"email": "x".repeat(over), "password": "x"});
+    let (status, _) = call(
+        "POST",
+        &format!("{base}/api/v1/fleet/login"),
+        None,
+        Some(huge),
+    )
+    .await;
+    assert_eq!(
+        status, 413,
+        "bodies over the API's limit are refused unread"
+    );
 
     let first = device_sim(sim_args(&profile, &state, Some(50))).await;
     assert!(

@@ -1,5 +1,6 @@
 //! `fleet-server`: `serve`, `prepare db`, `version`.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -87,8 +88,10 @@ fn init_logging(json: bool, debug: bool) {
     } else {
         tracing::Level::INFO
     };
+    // Colours only for a terminal: files and log collectors get plain text.
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

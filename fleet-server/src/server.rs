@@ -27,6 +27,8 @@ pub use routes::Routes;
 
 /// Time a client has to send its request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Interval of HTTP/2 pings on an idle connection.
+const H2_KEEP_ALIVE: Duration = Duration::from_secs(60);
 /// Time a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Time a request may take from its first byte to the end of its response.
@@ -50,6 +52,13 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT);
+    // HTTP/2 has no header timeout: ping idle connections instead, so that
+    // a vanished peer does not hold its connection forever.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(H2_KEEP_ALIVE))
+        .keep_alive_timeout(HEADER_TIMEOUT);
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
     loop {
@@ -106,7 +115,8 @@ async fn serve_tls(
     let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(e)) => {
-            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            // At info: a device whose certificate is refused shows up here.
+            tracing::info!(%peer, error = %e, "TLS handshake failed");
             return;
         }
         Err(_) => {

@@ -1,7 +1,8 @@
 //! fleet-server's integration tests: the libraries' storage conformance
 //! suites on SQLite and MySQL, the database's life cycle, the REST API,
-//! hosts and enrollments, and `fleet-server serve` run as a program with
-//! device-sim enrolling devices.
+//! hosts and enrollments, `fleet-server serve` run as a program with
+//! device-sim enrolling devices, and the binary's subcommands, TLS and
+//! logs as other programs see them.
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
@@ -16,6 +17,7 @@ mod mdm_server;
 mod migrations;
 mod munki_repo;
 mod nanomdm_store;
+mod programs;
 mod scep_depot;
 mod serve;
 

@@ -373,3 +373,64 @@ async fn two_replicas_on_one_mysql_share_devices_and_one_runs_the_job() {
     let listed = hosts(survivor, &token).await;
     assert_eq!(listed.len(), 20);
 }
+
+/// A device certificate issued by the dev SCEP CA in `data`.
+fn dev_device(data: &Path) -> nanomdm::testing::device::Device {
+    use cryptoutil::PrivateKey as _;
+    use cryptoutil::cert::{self, CertificateProfile, Issuer};
+    let ca_pem = std::fs::read_to_string(data.join("scep-ca.pem")).unwrap();
+    let ca = cert::from_pem(&ca_pem).unwrap().remove(0);
+    let ca_key = cryptoutil::RsaPrivateKey::from_pem(
+        &std::fs::read_to_string(data.join("scep-ca.key")).unwrap(),
+    )
+    .unwrap();
+    let key = cryptoutil::RsaPrivateKey::generate(2048).unwrap();
+    let certificate = cert::issue(
+        "CN=behind a proxy".parse().unwrap(),
+        key.public_key(),
+        &CertificateProfile::new(30).unwrap(),
+        Issuer {
+            certificate: Some(&ca),
+            key: &ca_key,
+        },
+    )
+    .unwrap();
+    nanomdm::testing::device::Device::with_identity(
+        "com.apple.mgmt.External.proxy-test",
+        certificate,
+        key,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_tls_proxy_the_certificate_header_identifies_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("dev");
+    let header = [("FLEET_MDM_APPLE_CLIENT_CERT_HEADER", "X-Client-Cert")];
+    let (_server, base) = start(&data, "127.0.0.1:0", None, &header);
+    let token = setup(&base).await;
+    let device = dev_device(&data);
+    let pem = cryptoutil::cert::to_pem(device.certificate()).unwrap();
+    let escaped =
+        percent_encoding::utf8_percent_encode(&pem, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let uri = format!("{base}/mdm/apple/mdm");
+    let checkin = |message: plist::Dictionary, with_header: bool| {
+        let mut request = device.checkin_request(&uri, &message).unwrap();
+        // Only the proxy's header may identify the device here.
+        request.headers_mut().remove("Mdm-Signature");
+        if with_header {
+            request
+                .headers_mut()
+                .insert("X-Client-Cert", escaped.parse().unwrap());
+        }
+        async move { HyperTransport::new().send(request).await.unwrap().status() }
+    };
+
+    let refused = checkin(device.authenticate(), false).await;
+    assert!(refused.is_client_error() && refused != 401, "{refused}");
+    assert_eq!(checkin(device.authenticate(), true).await, 200);
+    assert_eq!(checkin(device.token_update(), true).await, 200);
+    let listed = hosts(&base, &token).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["mdm"]["enrollment_status"], "On (manual)");
+}

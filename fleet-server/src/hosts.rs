@@ -19,7 +19,7 @@ use diesel::dsl::now;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{
     AsChangeset, BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods,
-    OptionalExtension, QueryDsl, Queryable,
+    OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
 use time::PrimitiveDateTime;
@@ -98,7 +98,8 @@ impl TryFrom<String> for MdmEnrollmentStatus {
 }
 
 /// One host.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = h)]
 pub struct Host {
     /// The row id (the API's host id).
     pub id: i64,
@@ -129,40 +130,6 @@ pub struct Host {
     /// When the device last checked in or reported (UTC).
     pub last_seen_at: PrimitiveDateTime,
 }
-
-/// The columns of `hosts`, in [`Host`]'s field order.
-type HostColumns = (
-    h::id,
-    h::uuid,
-    h::hardware_serial,
-    h::hardware_model,
-    h::os_version,
-    h::hostname,
-    h::platform,
-    h::mdm_enrollment_status,
-    h::apple_manual_enrollment_id,
-    h::nano_enrollment_id,
-    h::created_at,
-    h::updated_at,
-    h::last_seen_at,
-);
-
-/// The columns a [`Host`] is read from, in its field order.
-pub(crate) const HOST_COLUMNS: HostColumns = (
-    h::id,
-    h::uuid,
-    h::hardware_serial,
-    h::hardware_model,
-    h::os_version,
-    h::hostname,
-    h::platform,
-    h::mdm_enrollment_status,
-    h::apple_manual_enrollment_id,
-    h::nano_enrollment_id,
-    h::created_at,
-    h::updated_at,
-    h::last_seen_at,
-);
 
 /// What a device says about itself (Authenticate, DeviceInformation).
 /// `None` fields leave the stored value as it is.
@@ -339,7 +306,7 @@ impl Hosts {
     /// The host `id`, or `None`.
     pub async fn get(&self, id: i64) -> Result<Option<Host>, DatastoreError> {
         let host: Option<Host> = with_conn!(self.db, conn => {
-            h::table.find(id).select(HOST_COLUMNS).first(conn).await.optional()?
+            h::table.find(id).select(Host::as_select()).first(conn).await.optional()?
         });
         Ok(host)
     }
@@ -349,7 +316,7 @@ impl Hosts {
         let host: Option<Host> = with_conn!(self.db, conn => {
             h::table
                 .filter(h::uuid.eq(uuid))
-                .select(HOST_COLUMNS)
+                .select(Host::as_select())
                 .first(conn)
                 .await
                 .optional()?

@@ -1,12 +1,12 @@
 //! Listing hosts: Fleet's filters, order keys and pages.
 
 use diesel::{
-    BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, QueryDsl,
+    BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, QueryDsl, SelectableHelper,
     TextExpressionMethods,
 };
 use diesel_async::RunQueryDsl;
 
-use super::{HOST_COLUMNS, Host, Hosts, MdmEnrollmentStatus};
+use super::{Host, Hosts, MdmEnrollmentStatus};
 use crate::datastore::DatastoreError;
 use crate::db::with_conn;
 use crate::schema::hosts as h;
@@ -125,7 +125,7 @@ impl Hosts {
             .map(|s| s.iter().map(|s| s.as_str()).collect());
         let desc = options.descending;
         let hosts: Vec<Host> = with_conn!(self.db, conn => {
-            let mut query = h::table.select(HOST_COLUMNS).into_boxed();
+            let mut query = h::table.select(Host::as_select()).into_boxed();
             if let Some(statuses) = &statuses {
                 query = query.filter(h::mdm_enrollment_status.eq_any(statuses.clone()));
             }

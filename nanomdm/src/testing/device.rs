@@ -275,15 +275,8 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// A random UUID in Apple's upper-case form.
 fn random_uuid() -> String {
-    let hex = crate::hex::encode(&random_bytes::<16>()).to_uppercase();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    // aws-lc-rs' generator does not fail once the library is initialised.
+    cryptoutil::algorithm::random_uuid().expect("the system random number generator works")
 }
 
 /// A random 12-character serial number of Apple's alphabet.

@@ -17,6 +17,11 @@ const MYSQL: EmbeddedMigrations = embed_migrations!("../migrations/mysql");
 /// The SQLite migrations, compiled into the binary.
 const SQLITE: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 
+/// The MySQL named lock (`GET_LOCK`) migrations run under.
+const MIGRATION_LOCK: &str = "fleet_server_migrations";
+/// How long a replica waits for another's migrations before trying anyway.
+const MIGRATION_LOCK_WAIT_SECONDS: u32 = 600;
+
 /// How the database's schema compares with this build's migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationStatus {
@@ -39,13 +44,17 @@ impl Db {
     /// Compares the database's applied migrations with the embedded ones
     /// (the "schema is behind" check `serve` runs at start).
     pub async fn migration_status(&self) -> Result<MigrationStatus, DbError> {
-        self.with_harness(|harness, migrations| harness.status(migrations))
+        self.with_harness(false, |harness, migrations| harness.status(migrations))
             .await
     }
 
     /// Runs `f` on a fresh (unpooled) connection on a blocking thread:
-    /// diesel's migration harness is synchronous.
-    async fn with_harness<T, F>(&self, f: F) -> Result<T, DbError>
+    /// diesel's migration harness is synchronous. With `exclusive`, on
+    /// MySQL, `f` runs under the named lock [`MIGRATION_LOCK`], so replicas
+    /// starting together on one database migrate one after the other (the
+    /// second finds nothing pending) instead of failing on each other's
+    /// tables.
+    async fn with_harness<T, F>(&self, exclusive: bool, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Harness, EmbeddedMigrations) -> Result<T, DbError> + Send + 'static,
@@ -55,7 +64,17 @@ impl Db {
             Backend::Mysql(url) => {
                 let mut conn = AsyncConnectionWrapper::<AsyncMysqlConnection>::establish(&url)
                     .map_err(DbError::Connect)?;
-                f(&mut MysqlHarness(&mut conn), MYSQL)
+                if !exclusive {
+                    return f(&mut MysqlHarness(&mut conn), MYSQL);
+                }
+                // Held by this session; released by RELEASE_LOCK or when the
+                // connection closes (also when `f` fails or panics).
+                conn.batch_execute(&format!(
+                    "DO GET_LOCK('{MIGRATION_LOCK}', {MIGRATION_LOCK_WAIT_SECONDS})"
+                ))?;
+                let result = f(&mut MysqlHarness(&mut conn), MYSQL);
+                conn.batch_execute(&format!("DO RELEASE_LOCK('{MIGRATION_LOCK}')"))?;
+                result
             }
             Backend::Sqlite(path) => {
                 let mut conn =
@@ -75,7 +94,7 @@ pub(super) async fn run_pending(db: &Db) -> Result<Vec<String>, DbError> {
     if !status.unknown.is_empty() {
         return Err(DbError::UnknownMigrations(status.unknown));
     }
-    db.with_harness(|harness, migrations| harness.run(migrations))
+    db.with_harness(true, |harness, migrations| harness.run(migrations))
         .await
 }
 

@@ -119,3 +119,41 @@ impl Drop for Running {
         self.kill();
     }
 }
+
+/// A fresh, empty directory for one test, named after it and this test
+/// process (so parallel test binaries never share one).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fleet-mdm-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
+    dir
+}
+
+/// Fails the test, never skips it, when a peer program is not on `PATH`;
+/// `./test.sh` installs the Debian `package` that has it.
+pub fn require(program: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{program} not found on PATH: run ./test.sh, which installs it (Debian package {package})"
+    );
+}
+
+/// Asserts that `openssl verify -CAfile ca cert` succeeds.
+pub fn assert_issued_by(ca: &Path, cert: &Path) {
+    require("openssl", "openssl");
+    let verify = Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(ca)
+        .arg(cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

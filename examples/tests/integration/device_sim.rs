@@ -4,7 +4,7 @@
 use crate::programs::{
     API_KEY, CHALLENGE, assert_success, device_sim, nanomdm, profile, scepserver,
 };
-use crate::support::scratch;
+use testkit::process::scratch;
 
 /// device-sim's arguments to enroll `devices` (none: as many as the state
 /// holds) and enqueue one DeviceInformation each, every one of which must
@@ -46,7 +46,12 @@ fn a_hundred_devices_enroll_answer_device_information_and_reconnect_from_state()
     let state = dir.join("state.json");
     let state = state.to_str().unwrap();
 
-    let first = assert_success(&device_sim(&enroll_args(&profile, state, &mdm.url, "100")));
+    let first = assert_success(&device_sim(&enroll_args(
+        &profile,
+        state,
+        &mdm.announced,
+        "100",
+    )));
     assert!(
         first.contains("devices: 100 enrolled, 0 reconnected, 0 failed"),
         "{first}"
@@ -92,7 +97,12 @@ fn file_store_enrollments_survive_a_server_restart() {
     {
         let mdm = nanomdm(&dir, "file");
         let profile = profile(&dir, &scep, &mdm, CHALLENGE);
-        let first = assert_success(&device_sim(&enroll_args(&profile, state, &mdm.url, "10")));
+        let first = assert_success(&device_sim(&enroll_args(
+            &profile,
+            state,
+            &mdm.announced,
+            "10",
+        )));
         assert!(
             first.contains("devices: 10 enrolled, 0 reconnected, 0 failed"),
             "{first}"
@@ -107,7 +117,12 @@ fn file_store_enrollments_survive_a_server_restart() {
     // to queue their commands.
     let mdm = nanomdm(&dir, "file");
     let profile = profile(&dir, &scep, &mdm, CHALLENGE);
-    let second = assert_success(&device_sim(&enroll_args(&profile, state, &mdm.url, "")));
+    let second = assert_success(&device_sim(&enroll_args(
+        &profile,
+        state,
+        &mdm.announced,
+        "",
+    )));
     assert!(
         second.contains("devices: 0 enrolled, 10 reconnected, 0 failed"),
         "{second}"

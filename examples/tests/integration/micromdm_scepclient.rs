@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{Server, assert_issued_by, require, scratch};
+use testkit::process::{assert_issued_by, require, scratch};
+
+use crate::support::Server;
 
 fn scepclient(dir: &Path, server: &Server, challenge: &str) -> Output {
     require("scepclient", "scep");

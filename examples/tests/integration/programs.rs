@@ -2,9 +2,10 @@
 //! `scepserver` example as the CA and nanomdm's `nanomdm` example as the
 //! MDM server; and device-sim itself.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use testkit::process::{Running, example};
 
 /// The challenge password of the test CA.
 pub(crate) const CHALLENGE: &str = "device-sim-secret";
@@ -12,69 +13,6 @@ pub(crate) const CHALLENGE: &str = "device-sim-secret";
 pub(crate) const API_KEY: &str = "device-sim-api";
 /// The push topic of the test profiles.
 pub(crate) const TOPIC: &str = "com.apple.mgmt.External.device-sim";
-
-/// Another package's example `name`, as cargo built it for this test
-/// binary's profile: `target/<profile>/deps/integration-…` →
-/// `target/<profile>/examples/<name>`. Examples get no `CARGO_BIN_EXE_`
-/// variable and are not built for tests: `./test.sh` runs `cargo build
-/// --workspace --examples` first.
-pub(crate) fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("{} has no profile directory", exe.display()));
-    let path = profile
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "the {name} example is not built at {}: run ./test.sh, or `cargo build --workspace \
-         --examples` before running the tests another way",
-        path.display()
-    );
-    path
-}
-
-/// A child process killed on drop, with the URL it printed.
-pub(crate) struct Running {
-    child: Child,
-    /// The URL from its "listening on" line.
-    pub(crate) url: String,
-}
-
-impl Running {
-    /// Starts `program` and waits for the stdout line that starts with
-    /// `prefix`; the rest of that line is the URL.
-    fn start(program: &Path, args: &[&str], prefix: &str) -> Self {
-        let mut child = Command::new(program)
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .unwrap_or_else(|| panic!("{} exited before listening", program.display()))
-                .unwrap();
-            if let Some(url) = line.strip_prefix(prefix) {
-                break url.trim().to_owned();
-            }
-        };
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, url }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A fresh CA depot in `dir/depot` (2048-bit key, which keeps issuance
 /// quick) and scep's `scepserver` serving it on a free loopback port with
@@ -91,18 +29,16 @@ pub(crate) fn scepserver(dir: &Path) -> Running {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
-    Running::start(
-        &example("scepserver"),
-        &[
-            "--depot",
-            depot,
-            "--listen",
-            "127.0.0.1:0",
-            "--challenge",
-            CHALLENGE,
-        ],
-        "listening on ",
-    )
+    let mut command = Command::new(example("scepserver"));
+    command.args([
+        "--depot",
+        depot,
+        "--listen",
+        "127.0.0.1:0",
+        "--challenge",
+        CHALLENGE,
+    ]);
+    Running::start(command, "listening on ")
 }
 
 /// nanomdm's `nanomdm` example on a free loopback port, trusting the CA of
@@ -111,22 +47,20 @@ pub(crate) fn scepserver(dir: &Path) -> Running {
 pub(crate) fn nanomdm(dir: &Path, storage: &str) -> Running {
     let ca = dir.join("depot").join("ca.pem");
     let db = dir.join("db");
-    Running::start(
-        &example("nanomdm"),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--ca",
-            ca.to_str().unwrap(),
-            "--api",
-            API_KEY,
-            "--storage",
-            storage,
-            "--storage-dsn",
-            db.to_str().unwrap(),
-        ],
-        "nanomdm listening on ",
-    )
+    let mut command = Command::new(example("nanomdm"));
+    command.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--ca",
+        ca.to_str().unwrap(),
+        "--api",
+        API_KEY,
+        "--storage",
+        storage,
+        "--storage-dsn",
+        db.to_str().unwrap(),
+    ]);
+    Running::start(command, "nanomdm listening on ")
 }
 
 /// Runs device-sim with `args`.
@@ -142,11 +76,11 @@ pub(crate) fn device_sim(args: &[&str]) -> Output {
 pub(crate) fn profile(dir: &Path, scep: &Running, mdm: &Running, challenge: &str) -> String {
     let out = dir.join("enroll.mobileconfig");
     let out = out.to_str().unwrap().to_owned();
-    let server_url = format!("{}/mdm", mdm.url);
+    let server_url = format!("{}/mdm", mdm.announced);
     let made = device_sim(&[
         "profile",
         "--scep-url",
-        &scep.url,
+        &scep.announced,
         "--challenge",
         challenge,
         "--server-url",

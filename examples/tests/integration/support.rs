@@ -1,5 +1,5 @@
-//! Shared helpers: the `scep-server` example as a child process, scratch
-//! directories and peers that must be installed.
+//! The `scep-server` example as a child process (scratch directories and
+//! peer checks are `testkit::process`'s).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -42,7 +42,7 @@ impl Server {
     /// Fetches the CA certificate with GetCACert and writes it as
     /// `dir/ca.pem` (converted by openssl, which also checks it is DER).
     pub(crate) fn ca_pem(&self, dir: &Path) -> PathBuf {
-        require("openssl", "openssl");
+        testkit::process::require("openssl", "openssl");
         let addr = self
             .url
             .trim_start_matches("http://")
@@ -72,40 +72,4 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A fresh, empty directory for one test.
-pub(crate) fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mdm-examples-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Fails the test, never skips it, when a peer program is not on PATH.
-pub(crate) fn require(program: &str, package: &str) {
-    let found = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false);
-    assert!(
-        found,
-        "{program} not found on PATH: run ./test.sh, which installs it (Debian package {package})"
-    );
-}
-
-/// `openssl verify -CAfile ca cert` succeeds.
-pub(crate) fn assert_issued_by(ca: &Path, cert: &Path) {
-    require("openssl", "openssl");
-    let verify = Command::new("openssl")
-        .args(["verify", "-CAfile"])
-        .arg(ca)
-        .arg(cert)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
 }

@@ -7,47 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-/// This package's example `name`, as cargo built it beside this test
-/// binary: `target/<profile>/deps/integration-…` → `target/<profile>/
-/// examples/<name>`. Examples get no `CARGO_BIN_EXE_` variable, and neither
-/// cargo test nor nextest builds them as programs: `./test.sh` runs
-/// `cargo build --workspace --examples` first.
-pub(crate) fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("{} has no profile directory", exe.display()));
-    let path = profile
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "the {name} example is not built at {}: run ./test.sh, or `cargo build --workspace \
-         --examples` before running the tests another way",
-        path.display()
-    );
-    path
-}
-
-/// A fresh, empty directory for one test.
-pub(crate) fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scep-examples-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Fails the test, never skips it, when a peer program is not on PATH.
-pub(crate) fn require(program: &str, package: &str) {
-    let found = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false);
-    assert!(
-        found,
-        "{program} not found on PATH: run ./test.sh, which installs it (Debian package {package})"
-    );
-}
+pub(crate) use testkit::process::{assert_issued_by, example, require, scratch};
 
 /// Runs our `scepclient` example in `dir` with `args`.
 pub(crate) fn our_scepclient(dir: &Path, args: &[&str]) -> Output {
@@ -56,23 +16,6 @@ pub(crate) fn our_scepclient(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .output()
         .unwrap()
-}
-
-/// `openssl verify -CAfile ca cert` succeeds.
-pub(crate) fn assert_issued_by(ca: &Path, cert: &Path) {
-    require("openssl", "openssl");
-    let verify = Command::new("openssl")
-        .args(["verify", "-CAfile"])
-        .arg(ca)
-        .arg(cert)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
 }
 
 /// The subject and extensions of a PEM certificate, as openssl prints them.

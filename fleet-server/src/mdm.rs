@@ -10,7 +10,6 @@
 pub mod push_sink;
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use http::{HeaderName, Uri};
 use nanomdm::http::MdmHandler;
@@ -136,12 +135,4 @@ async fn pusher(
         PushTarget::Sink(sink) => Arc::new(PushSinkFactory(sink.clone())),
     };
     Ok(Arc::new(PushService::new(store, certs, factory)))
-}
-
-/// Whether `certificate` is valid at `now`, for start-up warnings.
-pub fn expires_soon(certificate: &PushCertificate, now: SystemTime) -> bool {
-    certificate
-        .not_after()
-        .duration_since(now)
-        .is_ok_and(|left| left.as_secs() < 30 * 24 * 60 * 60)
 }

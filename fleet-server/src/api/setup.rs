@@ -4,9 +4,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::users::{
-    check_email, check_name, check_password, field, hash, normalise_email, user_error,
-};
+use super::users::{field, hash, new_user_fields, user_error};
 use super::{ApiError, ApiRequest, ApiResult, FleetApi, Route, handler, json_ok};
 use crate::activities::{activity_type, record_activity};
 use crate::users::{GlobalRole, NewUser};
@@ -51,12 +49,12 @@ async fn setup(api: &FleetApi, req: ApiRequest) -> ApiResult {
         password_confirmation: None,
     });
     let mut errors = Vec::new();
-    let name = admin.name.unwrap_or_default();
-    check_name(&name, &mut errors);
-    let email = normalise_email(admin.email.as_deref().unwrap_or_default());
-    check_email(&email, &mut errors);
-    let password = admin.password.unwrap_or_default();
-    check_password("password", &password, &mut errors);
+    let (name, email, password) = new_user_fields(
+        admin.name,
+        admin.email.as_deref(),
+        admin.password,
+        &mut errors,
+    );
     if admin.password_confirmation.as_deref() != Some(password.as_str()) {
         errors.push(field(
             "password_confirmation",

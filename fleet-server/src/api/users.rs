@@ -76,6 +76,23 @@ pub(super) fn check_name(name: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
+/// The name, normalised email and password of a new user (setup, user
+/// creation), each checked, problems added to `errors`.
+pub(super) fn new_user_fields(
+    name: Option<String>,
+    email: Option<&str>,
+    password: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> (String, String, String) {
+    let name = name.unwrap_or_default();
+    check_name(&name, errors);
+    let email = normalise_email(email.unwrap_or_default());
+    check_email(&email, errors);
+    let password = password.unwrap_or_default();
+    check_password("password", &password, errors);
+    (name, email, password)
+}
+
 pub(super) fn field(name: &str, reason: impl Into<String>) -> FieldError {
     FieldError {
         name: name.to_owned(),
@@ -146,12 +163,8 @@ async fn create(api: &FleetApi, req: ApiRequest) -> ApiResult {
     require_global_admin(&auth.user)?;
     let body: CreateBody = req.json()?;
     let mut errors = Vec::new();
-    let name = body.name.unwrap_or_default();
-    check_name(&name, &mut errors);
-    let email = normalise_email(body.email.as_deref().unwrap_or_default());
-    check_email(&email, &mut errors);
-    let password = body.password.unwrap_or_default();
-    check_password("password", &password, &mut errors);
+    let (name, email, password) =
+        new_user_fields(body.name, body.email.as_deref(), body.password, &mut errors);
     let role = match body.global_role.as_deref() {
         None => Some(GlobalRole::Observer),
         Some(r) => parse_role(r, &mut errors),

@@ -12,6 +12,7 @@ use nanomdm::profile::{EnrollmentProfile, PER_USER_CONNECTIONS, ProfileError};
 
 use super::{ManualEnrollment, ManualEnrollments};
 use crate::hosts::ENROLLMENT_ID_PARAM;
+use crate::server::routes::plain;
 
 /// The path devices download the profile from.
 pub const ENROLL_PATH: &str = "/mdm/apple/api/enroll";
@@ -196,15 +197,4 @@ impl EnrollProfileHandler {
             }
         }
     }
-}
-
-/// A plain-text response of one line.
-fn plain(status: StatusCode, reason: &str) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::from(format!("{reason}\n")));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }
